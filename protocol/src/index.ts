@@ -1,0 +1,5 @@
+export * from './common.ts';
+export * from './stream.ts';
+export * from './streamer.ts';
+export * from './system.ts';
+export * from './errors.ts';

@@ -1,0 +1,270 @@
+// Reads /etc/central/central.conf (or --config / CENTRAL_CONFIG) and the environment into one validated,
+// frozen Config. Every problem is collected and reported as one line naming the key.
+import fs from 'node:fs';
+import path from 'node:path';
+import tls from 'node:tls';
+
+export const DEFAULT_CONFIG_FILE = '/etc/central/central.conf';
+export const DEFAULT_HTTP_PORT = 9019;
+const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'];
+/** Placeholders from the product's own sample configs: starting with them would be a known secret. */
+const PLACEHOLDERS = new Set(['KEY0', 'REPLACE_YOUR_PASSWORD', 'changeme']);
+
+/** Flussonic log levels (wire names) mapped to pino levels. */
+const LOG_LEVELS: Record<string, string> = {
+  none: 'silent',
+  trace: 'trace',
+  debug: 'debug',
+  info: 'info',
+  notice: 'info',
+  warn: 'warn',
+  warning: 'warn',
+  error: 'error',
+  alert: 'fatal',
+  critical: 'fatal',
+  fatal: 'fatal',
+};
+
+export const KNOWN_KEYS = [
+  'DATABASE_URL',
+  'API_KEY',
+  'API_URL',
+  'EDIT_AUTH',
+  'HTTP_PORT',
+  'HTTPS_PORT',
+  'SSL_CERTIFICATE',
+  'SSL_CERTIFICATE_KEY',
+  'LOG_LEVEL',
+  'LOG_REQUESTS',
+  'CENTRAL_DIR',
+  'CLUSTER_NODE_CONFIG_PROVISION_ENABLED',
+] as const;
+type Key = (typeof KNOWN_KEYS)[number];
+/** Older spellings accepted in the file and the environment. */
+const ALIASES: Record<string, Key> = { LOGLEVEL: 'LOG_LEVEL', DATA_DIR: 'CENTRAL_DIR' };
+
+export interface Config {
+  readonly configFile: string | null;
+  readonly databaseUrl: string | null;
+  /** null: generate one in the data directory on first start. */
+  readonly apiKey: string | null;
+  readonly apiUrl: string | null;
+  readonly editAuth: { readonly login: string; readonly password: string } | null;
+  readonly httpPort: number;
+  readonly https: { readonly port: number; readonly cert: Buffer; readonly key: Buffer; readonly certPath: string; readonly keyPath: string } | null;
+  readonly logLevel: string;
+  readonly logLevelName: string;
+  readonly logRequests: boolean;
+  readonly centralDir: string;
+  readonly provisionEnabled: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+  }
+}
+
+/** Parses `KEY=VALUE` lines (optionally quoted, optionally `export`ed) and older `key value` lines. */
+export function parseConfigFile(text: string, file: string): { values: Map<string, string>; problems: string[] } {
+  const values = new Map<string, string>();
+  const problems: string[] = [];
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.trim();
+    if (!line || line.startsWith('#') || line.startsWith('%')) return;
+    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*(?:=\s*|\s+)(.*)$/.exec(line);
+    if (!m) {
+      problems.push(`${file}:${i + 1}: cannot parse line (expected KEY=VALUE or "key value")`);
+      return;
+    }
+    let value = m[2]!.trim();
+    if (/^(["']).*\1$/.test(value) && value.length >= 2) value = value.slice(1, -1);
+    else value = value.replace(/\s+#.*$/, '').replace(/;$/, '');
+    values.set(m[1]!.toUpperCase(), value);
+  });
+  return { values, problems };
+}
+
+function canonicalKey(name: string): Key | null {
+  let k = name.toUpperCase();
+  if (k.startsWith('CENTRAL_') && k !== 'CENTRAL_DIR' && k !== 'CENTRAL_CONFIG') k = k.slice('CENTRAL_'.length);
+  if (ALIASES[k]) return ALIASES[k]!;
+  return (KNOWN_KEYS as readonly string[]).includes(k) ? (k as Key) : null;
+}
+
+export interface LoadOptions {
+  argv?: string[];
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+}
+
+function configFileFrom(argv: string[], env: Record<string, string | undefined>) {
+  const i = argv.findIndex((a) => a === '--config' || a === '-c' || a.startsWith('--config='));
+  if (i >= 0) {
+    const a = argv[i]!;
+    return { file: a.includes('=') ? a.slice(a.indexOf('=') + 1) : (argv[i + 1] ?? ''), explicit: true };
+  }
+  if (env.CENTRAL_CONFIG) return { file: env.CENTRAL_CONFIG, explicit: true };
+  return { file: DEFAULT_CONFIG_FILE, explicit: false };
+}
+
+/** Collects raw values: file first, then plain env names, then CENTRAL_-prefixed env names. */
+function collect(opts: LoadOptions) {
+  const env = opts.env ?? process.env;
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  const raw = new Map<Key, string>();
+  const { file, explicit } = configFileFrom(opts.argv ?? [], env);
+  let configFile: string | null = null;
+  if (explicit && !file) problems.push('--config: a file name is required');
+  else if (fs.existsSync(file)) {
+    configFile = path.resolve(file);
+    try {
+      const parsed = parseConfigFile(fs.readFileSync(file, 'utf8'), file);
+      problems.push(...parsed.problems);
+      for (const [name, value] of parsed.values) {
+        const key = canonicalKey(name);
+        if (key) raw.set(key, value);
+        else warnings.push(`${file}: unknown key ${name} ignored`);
+      }
+    } catch (e) {
+      problems.push(`${file}: cannot read: ${(e as Error).message}`);
+    }
+  } else if (explicit) problems.push(`config file ${file} does not exist`);
+  for (const prefixed of [false, true]) {
+    for (const [name, value] of Object.entries(env)) {
+      if (value === undefined || name.startsWith('CENTRAL_') !== prefixed) continue;
+      const key = canonicalKey(name);
+      if (key && (prefixed || (KNOWN_KEYS as readonly string[]).includes(name))) raw.set(key, value);
+    }
+  }
+  return { raw, problems, warnings, configFile };
+}
+
+function parsePort(key: string, v: string, problems: string[]): number | null {
+  if (!/^\d+$/.test(v) || Number(v) > 65535) {
+    problems.push(`${key}: "${v}" is not a port number (0-65535)`);
+    return null;
+  }
+  return Number(v);
+}
+
+function parseBool(key: string, v: string, problems: string[]): boolean {
+  if (/^(true|yes|on|1)$/i.test(v)) return true;
+  if (/^(false|no|off|0)$/i.test(v)) return false;
+  problems.push(`${key}: "${v}" is not a boolean (true or false)`);
+  return false;
+}
+
+function checkDatabaseUrl(v: string, problems: string[]) {
+  let u: URL;
+  try {
+    u = new URL(v);
+  } catch {
+    problems.push('DATABASE_URL: not a valid URL (expected postgres://user:password@host:port/database; percent-encode special characters in the password)');
+    return;
+  }
+  if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:')
+    problems.push(`DATABASE_URL: scheme must be postgres:// or postgresql://, got ${u.protocol}//`);
+  const mode = u.searchParams.get('sslmode');
+  if (mode !== null && !SSL_MODES.includes(mode))
+    problems.push(`DATABASE_URL: sslmode "${mode}" is not one of ${SSL_MODES.join(', ')}`);
+  try {
+    decodeURIComponent(u.password);
+    decodeURIComponent(u.username);
+  } catch {
+    problems.push('DATABASE_URL: the user name or password has a broken percent-encoding');
+  }
+}
+
+function parseEditAuth(v: string, problems: string[]) {
+  const m = /^([^\s:]+)(?:\s+|:)(.+)$/.exec(v.trim());
+  if (!m) {
+    problems.push('EDIT_AUTH: expected "login password" (or login:password)');
+    return null;
+  }
+  if (PLACEHOLDERS.has(m[2]!)) problems.push('EDIT_AUTH: the password is the sample placeholder; choose a real password');
+  return { login: m[1]!, password: m[2]! };
+}
+
+function loadTls(port: number, cert: string | undefined, key: string | undefined, problems: string[]) {
+  if (!cert) problems.push('SSL_CERTIFICATE: required when HTTPS_PORT is set');
+  if (!key) problems.push('SSL_CERTIFICATE_KEY: required when HTTPS_PORT is set');
+  if (!cert || !key) return null;
+  let certBuf: Buffer | undefined;
+  let keyBuf: Buffer | undefined;
+  try {
+    certBuf = fs.readFileSync(cert);
+  } catch (e) {
+    problems.push(`SSL_CERTIFICATE: cannot read ${cert}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  try {
+    keyBuf = fs.readFileSync(key);
+  } catch (e) {
+    problems.push(`SSL_CERTIFICATE_KEY: cannot read ${key}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  if (!certBuf || !keyBuf) return null;
+  try {
+    tls.createSecureContext({ cert: certBuf, key: keyBuf });
+  } catch (e) {
+    problems.push(`SSL_CERTIFICATE, SSL_CERTIFICATE_KEY: not a usable certificate and key pair: ${(e as Error).message}`);
+    return null;
+  }
+  return { port, cert: certBuf, key: keyBuf, certPath: cert, keyPath: key };
+}
+
+export function loadConfig(opts: LoadOptions = {}): { config: Config; warnings: string[] } {
+  const { raw, problems, warnings, configFile } = collect(opts);
+  const get = (k: Key) => {
+    const v = raw.get(k);
+    return v === undefined || v === '' ? undefined : v;
+  };
+  const databaseUrl = get('DATABASE_URL') ?? null;
+  if (databaseUrl) checkDatabaseUrl(databaseUrl, problems);
+  const apiKey = get('API_KEY') ?? null;
+  if (apiKey !== null) {
+    if (/[\s\x00-\x1f\x7f]/.test(apiKey)) problems.push('API_KEY: must not contain spaces or control characters');
+    if (PLACEHOLDERS.has(apiKey)) problems.push(`API_KEY: "${apiKey}" is the sample placeholder; choose a secret value`);
+  }
+  const apiUrl = get('API_URL') ?? null;
+  if (apiUrl && !/^https?:\/\/[^\s/?#]+/.test(apiUrl))
+    problems.push(`API_URL: "${apiUrl}" is not an http(s) URL like http://central.example.com:9019`);
+  const editAuthRaw = get('EDIT_AUTH');
+  const editAuth = editAuthRaw ? parseEditAuth(editAuthRaw, problems) : null;
+  const httpPortRaw = get('HTTP_PORT');
+  const httpPort = httpPortRaw ? (parsePort('HTTP_PORT', httpPortRaw, problems) ?? 0) : DEFAULT_HTTP_PORT;
+  const httpsPortRaw = get('HTTPS_PORT');
+  let https: Config['https'] = null;
+  if (httpsPortRaw) {
+    const port = parsePort('HTTPS_PORT', httpsPortRaw, problems);
+    if (port !== null && port !== 0 && port === httpPort) problems.push(`HTTPS_PORT: ${port} is also HTTP_PORT`);
+    if (port !== null) https = loadTls(port, get('SSL_CERTIFICATE'), get('SSL_CERTIFICATE_KEY'), problems);
+  } else if (get('SSL_CERTIFICATE') || get('SSL_CERTIFICATE_KEY')) {
+    warnings.push('SSL_CERTIFICATE/SSL_CERTIFICATE_KEY are set but HTTPS_PORT is not: HTTPS stays off');
+  }
+  const logLevelName = (get('LOG_LEVEL') ?? 'info').toLowerCase();
+  if (!LOG_LEVELS[logLevelName])
+    problems.push(`LOG_LEVEL: "${logLevelName}" is not one of ${Object.keys(LOG_LEVELS).join(', ')}`);
+  const logRequests = get('LOG_REQUESTS') ? parseBool('LOG_REQUESTS', get('LOG_REQUESTS')!, problems) : false;
+  const provisionRaw = get('CLUSTER_NODE_CONFIG_PROVISION_ENABLED');
+  const provisionEnabled = provisionRaw
+    ? parseBool('CLUSTER_NODE_CONFIG_PROVISION_ENABLED', provisionRaw, problems)
+    : true;
+  const centralDir = path.resolve(opts.cwd ?? process.cwd(), get('CENTRAL_DIR') ?? 'data');
+  if (problems.length) throw new ConfigError(problems);
+  const config: Config = Object.freeze({
+    configFile,
+    databaseUrl,
+    apiKey,
+    apiUrl,
+    editAuth: editAuth ? Object.freeze(editAuth) : null,
+    httpPort,
+    https: https ? Object.freeze(https) : null,
+    logLevel: LOG_LEVELS[logLevelName]!,
+    logLevelName,
+    logRequests,
+    centralDir,
+    provisionEnabled,
+  });
+  return { config, warnings };
+}

@@ -1,0 +1,46 @@
+// Storage shared by the JSON-document collections (streams, streamers): a key column, the client's
+// document in `config`, server-kept timestamps. A PUT is one statement: the JSON merge patch runs in
+// PostgreSQL under the row lock of INSERT ... ON CONFLICT, so concurrent partial updates never lose
+// each other's fields, and `updated_at` only moves (strictly forward) when the document changed.
+import type { ListQuery } from '../http/collection.ts';
+import { listPage, type ListSpec } from './list.ts';
+import type { Queryable } from './types.ts';
+
+export interface DocumentRow {
+  key: string;
+  config: Record<string, unknown>;
+  updated_at: number;
+  [k: string]: unknown;
+}
+
+export function documentRepo(spec: ListSpec) {
+  const { table, key } = spec;
+  const columns = `${key} AS key, config, updated_at`;
+  const upsert = `
+INSERT INTO ${table} AS s (${key}, config, created_at, updated_at)
+VALUES ($1, central_merge_patch('{}'::jsonb, $2::jsonb), $3, $3)
+ON CONFLICT (${key}) DO UPDATE SET (config, updated_at) = (
+  SELECT x.m, CASE WHEN x.m IS DISTINCT FROM s.config THEN GREATEST(s.updated_at + 1, $3) ELSE s.updated_at END
+  FROM (SELECT CASE WHEN $4 THEN EXCLUDED.config ELSE central_merge_patch(s.config, $2::jsonb) END AS m) x)
+WHERE NOT ($4 OR $2::jsonb ? 'namespace') OR (EXCLUDED.config ->> 'namespace') IS NOT DISTINCT FROM s.namespace
+RETURNING ${columns}`;
+  return {
+    /** Creates or merges; returns null when the change would move the document to another namespace. */
+    async upsert(db: Queryable, id: string, patch: Record<string, unknown>, reset: boolean, now: number) {
+      const r = await db.query<DocumentRow>(upsert, [id, JSON.stringify(patch), now, reset]);
+      return r.rows[0] ?? null;
+    },
+    async get(db: Queryable, id: string) {
+      const r = await db.query<DocumentRow>(`SELECT ${columns} FROM ${table} WHERE ${key} = $1`, [id]);
+      return r.rows[0] ?? null;
+    },
+    async remove(db: Queryable, id: string): Promise<boolean> {
+      return (await db.query(`DELETE FROM ${table} WHERE ${key} = $1`, [id])).rowCount > 0;
+    },
+    async list(db: Queryable, query: ListQuery) {
+      const page = await listPage<DocumentRow>(db, spec, query);
+      for (const r of page.rows) r.key = r[key] as string;
+      return page;
+    },
+  };
+}

@@ -1,0 +1,80 @@
+// The embedded default: PGlite (PostgreSQL in WebAssembly) in the data directory. PGlite does not lock
+// its directory, so we take a pid lock file: a second process must refuse instead of corrupting data.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Db, Queryable, Row } from './types.ts';
+import { DatabaseError } from './types.ts';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Takes `<dir>/central.pid`; a lock left by a dead process is taken over. Returns the release function. */
+export function lockDirectory(dir: string): () => void {
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, 'central.pid');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.writeFileSync(file, `${process.pid}\n`, { flag: 'wx', mode: 0o644 });
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        try {
+          if (fs.readFileSync(file, 'utf8').trim() === String(process.pid)) fs.unlinkSync(file);
+        } catch {
+          /* already gone */
+        }
+      };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const pid = Number(fs.readFileSync(file, 'utf8').trim());
+      if (pid && pid !== process.pid && alive(pid))
+        throw new DatabaseError(
+          `the embedded database in ${dir} is in use by another Central process (pid ${pid}); ` +
+            'stop it, or set DATABASE_URL to share a PostgreSQL server between several Central processes',
+        );
+      fs.rmSync(file, { force: true });
+    }
+  }
+  throw new DatabaseError(`cannot lock ${file}`);
+}
+
+export async function openPglite(dataDir: string): Promise<Db> {
+  const release = lockDirectory(dataDir);
+  const dbDir = path.join(dataDir, 'pglite');
+  try {
+    const { PGlite } = await import('@electric-sql/pglite');
+    const pg = await PGlite.create(dbDir);
+    const wrap = (c: { query: typeof pg.query; exec: typeof pg.exec }): Queryable => ({
+      async query<T extends Row>(text: string, params?: unknown[]) {
+        const r = await c.query<T>(text, params);
+        return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
+      },
+      async exec(text: string) {
+        await c.exec(text);
+      },
+    });
+    return {
+      kind: 'pglite',
+      ...wrap(pg),
+      // PGlite has one connection: its transaction() holds it exclusively, other queries wait.
+      transaction: (fn) => pg.transaction((tx) => fn(wrap(tx))),
+      async close() {
+        try {
+          await pg.close();
+        } finally {
+          release();
+        }
+      },
+    };
+  } catch (err) {
+    release();
+    throw err;
+  }
+}

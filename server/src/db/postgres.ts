@@ -1,0 +1,144 @@
+// PostgreSQL through node-postgres, with libpq's sslmode semantics (pg treats prefer/require as
+// verify-full and never falls back to plaintext) and percent-decoded credentials.
+import fs from 'node:fs';
+import pg from 'pg';
+import type { Db, Queryable, Row } from './types.ts';
+import { DatabaseError } from './types.ts';
+
+type SslMode = 'disable' | 'allow' | 'prefer' | 'require' | 'verify-ca' | 'verify-full';
+
+/** int8 (count(*), bigint ms timestamps) as numbers, like PGlite; our values stay below 2^53. */
+const types = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === 20) return (v: string) => Number(v);
+    return pg.types.getTypeParser(oid, format);
+  },
+};
+
+export function pgConfigFromUrl(url: string, env: Record<string, string | undefined> = process.env) {
+  const u = new URL(url);
+  const q = u.searchParams;
+  const sslmode = (q.get('sslmode') ?? env.PGSSLMODE ?? 'prefer') as SslMode;
+  const read = (p: string | null | undefined) => (p && p !== 'system' ? fs.readFileSync(p) : undefined);
+  const ca = read(q.get('sslrootcert') ?? env.PGSSLROOTCERT);
+  const cert = read(q.get('sslcert'));
+  const key = read(q.get('sslkey'));
+  const options = [q.get('options'), q.get('search_path') ? `-c search_path=${q.get('search_path')}` : null]
+    .filter(Boolean)
+    .join(' ');
+  const config: pg.PoolConfig = {
+    host: q.get('host') ?? (decodeURIComponent(u.hostname.replace(/^\[|\]$/g, '')) || 'localhost'),
+    port: u.port ? Number(u.port) : 5432,
+    user: decodeURIComponent(u.username) || env.PGUSER || undefined,
+    password: u.password ? decodeURIComponent(u.password) : env.PGPASSWORD,
+    database: decodeURIComponent(u.pathname.replace(/^\//, '')) || undefined,
+    application_name: q.get('application_name') ?? 'central',
+    connectionTimeoutMillis: q.get('connect_timeout') ? Number(q.get('connect_timeout')) * 1000 : 10_000,
+    options: options || undefined,
+    types,
+  };
+  switch (sslmode) {
+    case 'disable':
+      config.ssl = false;
+      break;
+    case 'allow':
+    case 'prefer':
+    case 'require':
+      // libpq: encrypt, verify only when a root certificate is given.
+      config.ssl = ca ? { ca, cert, key, checkServerIdentity: () => undefined } : { rejectUnauthorized: false, cert, key };
+      break;
+    case 'verify-ca':
+      config.ssl = { ca, cert, key, checkServerIdentity: () => undefined };
+      break;
+    case 'verify-full':
+      config.ssl = { ca, cert, key, rejectUnauthorized: true };
+      break;
+    default:
+      throw new DatabaseError(`DATABASE_URL: unknown sslmode ${String(sslmode)}`);
+  }
+  return { config, sslmode, fallbackToPlain: sslmode === 'prefer' || sslmode === 'allow' };
+}
+
+/** A readable reason for a failed connection, without the password. */
+function describe(err: unknown): string {
+  const e = err as { code?: string; message?: string };
+  return e.code && !e.message?.includes(e.code) ? `${e.message} (${e.code})` : String(e.message ?? err);
+}
+
+const FATAL_CODES = new Set(['28P01', '28000', '3D000', 'ENOTFOUND']);
+
+async function probe(config: pg.PoolConfig): Promise<void> {
+  const client = new pg.Client(config);
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+export interface PostgresOptions {
+  maxConnections?: number;
+  retries?: number;
+  retryDelayMs?: number;
+  log?: (msg: string) => void;
+}
+
+/** Connects (retrying while the server is starting), decides TLS once, and returns a pooled Db. */
+export async function openPostgres(url: string, opts: PostgresOptions = {}): Promise<Db> {
+  const { config, fallbackToPlain } = pgConfigFromUrl(url);
+  let chosen = config;
+  const retries = opts.retries ?? 20;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await probe(chosen);
+      break;
+    } catch (err) {
+      const msg = describe(err);
+      if (fallbackToPlain && chosen.ssl && /does not support SSL/i.test(msg)) {
+        chosen = { ...config, ssl: false };
+        continue;
+      }
+      const code = (err as { code?: string }).code ?? '';
+      if (FATAL_CODES.has(code) || attempt >= retries || /SSL|certificate/i.test(msg))
+        throw new DatabaseError(`cannot connect to PostgreSQL at ${config.host}:${config.port}: ${msg}`);
+      opts.log?.(`PostgreSQL not reachable yet (${msg}); retrying`);
+      await new Promise((r) => setTimeout(r, opts.retryDelayMs ?? 1000));
+    }
+  }
+  const pool = new pg.Pool({ ...chosen, max: opts.maxConnections ?? 20 });
+  pool.on('error', (err) => opts.log?.(`idle PostgreSQL connection failed: ${describe(err)}`));
+  const wrap = (c: pg.Pool | pg.PoolClient): Queryable => ({
+    async query<T extends Row>(text: string, params?: unknown[]) {
+      const r = await c.query(text, params as unknown[]);
+      return { rows: r.rows as T[], rowCount: r.rowCount ?? 0 };
+    },
+    async exec(text: string) {
+      await c.query(text);
+    },
+  });
+  const server = await pool.query<{ v: number }>("SELECT current_setting('server_version_num')::int AS v");
+  if (server.rows[0]!.v < 140000) {
+    await pool.end();
+    throw new DatabaseError(`PostgreSQL 14 or newer is required, the server is ${server.rows[0]!.v}`);
+  }
+  return {
+    kind: 'postgres',
+    ...wrap(pool),
+    async transaction(fn) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await fn(wrap(client));
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    close: () => pool.end(),
+  };
+}

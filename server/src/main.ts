@@ -1,0 +1,98 @@
+// Start-up: config -> data directory -> database (+ migrations) -> HTTP/HTTPS listeners; graceful stop.
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import { pino } from 'pino';
+import { buildApp } from './app.ts';
+import { ConfigError, loadConfig, type Config } from './config.ts';
+import { DatabaseError, migrate, openDatabase } from './db/index.ts';
+import { systemClock } from './lib/clock.ts';
+import { ensureApiKey, ensureServerId } from './lib/secrets.ts';
+
+function fail(message: string): never {
+  process.stderr.write(`central: ${message}\n`);
+  process.exit(2);
+}
+
+function prepareDataDir(config: Config) {
+  try {
+    fs.mkdirSync(config.centralDir, { recursive: true, mode: 0o750 });
+    fs.accessSync(config.centralDir, fs.constants.W_OK);
+  } catch (e) {
+    fail(`CENTRAL_DIR: cannot use ${config.centralDir} as the data directory: ${(e as Error).message}`);
+  }
+}
+
+async function main() {
+  let config: Config;
+  let warnings: string[];
+  try {
+    ({ config, warnings } = loadConfig({ argv: process.argv.slice(2) }));
+  } catch (e) {
+    if (e instanceof ConfigError) fail(e.message);
+    throw e;
+  }
+  const logger = pino({
+    level: config.logLevel,
+    base: { svc: 'central' },
+    redact: ['req.headers.authorization', '*.cluster_key', '*.password', '*.api_key'],
+  });
+  for (const w of warnings) logger.warn(w);
+  prepareDataDir(config);
+  let apiKey = config.apiKey;
+  if (!apiKey) {
+    const generated = ensureApiKey(config.centralDir);
+    apiKey = generated.value;
+    if (generated.created)
+      process.stdout.write(
+        `central: no API_KEY configured; generated one and saved it in ${config.centralDir}/api_key:\n  ${apiKey}\n` +
+          '  (it is shown only this once; set API_KEY to choose your own)\n',
+      );
+  }
+  const db = await openDatabase({ ...config, log: (m) => logger.warn(m) }).catch((e) => {
+    if (e instanceof DatabaseError) fail(e.message);
+    throw e;
+  });
+  const applied = await migrate(db).catch(async (e) => {
+    await db.close();
+    if (e instanceof DatabaseError) fail(e.message);
+    throw e;
+  });
+  if (applied.length) logger.info({ migrations: applied }, 'database migrated');
+  const info = { serverId: ensureServerId(config.centralDir), instanceId: randomUUID(), startedAt: Date.now() };
+  const deps = { config, db, clock: systemClock, apiKey, info, logger };
+  const apps = [buildApp(deps)];
+  if (config.https) apps.push(buildApp({ ...deps, https: { key: config.https.key, cert: config.https.cert } }));
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    await Promise.allSettled(apps.map((a) => a.close()));
+    await db.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+  try {
+    await apps[0]!.listen({ port: config.httpPort, host: '::' });
+    if (config.https) await apps[1]!.listen({ port: config.https.port, host: '::' });
+  } catch (e) {
+    await db.close();
+    const err = e as NodeJS.ErrnoException;
+    fail(
+      err.code === 'EADDRINUSE'
+        ? `HTTP_PORT/HTTPS_PORT: the port is already in use (${err.message})`
+        : `cannot listen: ${err.message}`,
+    );
+  }
+  const ports = apps.map((a) => {
+    const addr = a.server.address();
+    return typeof addr === 'object' && addr ? addr.port : addr;
+  });
+  logger.info({ http: ports[0], https: ports[1], database: db.kind }, 'central is ready');
+}
+
+void main().catch((e) => {
+  process.stderr.write(`central: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exit(1);
+});
