@@ -32,7 +32,11 @@ function parseJsonBody(_req: unknown, body: string, done: (err: Error | null, va
   try {
     done(null, JSON.parse(body));
   } catch (e) {
-    done(new ApiError(400, 'malformed_json', `request body is not valid JSON: ${(e as Error).message}`, { pointer: '' }));
+    done(
+      new ApiError(400, 'malformed_json', `request body is not valid JSON: ${(e as Error).message}`, {
+        pointer: '',
+      }),
+    );
   }
 }
 

@@ -51,7 +51,13 @@ export interface Config {
   readonly apiUrl: string | null;
   readonly editAuth: { readonly login: string; readonly password: string } | null;
   readonly httpPort: number;
-  readonly https: { readonly port: number; readonly cert: Buffer; readonly key: Buffer; readonly certPath: string; readonly keyPath: string } | null;
+  readonly https: {
+    readonly port: number;
+    readonly cert: Buffer;
+    readonly key: Buffer;
+    readonly certPath: string;
+    readonly keyPath: string;
+  } | null;
   readonly logLevel: string;
   readonly logLevelName: string;
   readonly logRequests: boolean;
@@ -66,7 +72,10 @@ export class ConfigError extends Error {
 }
 
 /** Parses `KEY=VALUE` lines (optionally quoted, optionally `export`ed) and older `key value` lines. */
-export function parseConfigFile(text: string, file: string): { values: Map<string, string>; problems: string[] } {
+export function parseConfigFile(
+  text: string,
+  file: string,
+): { values: Map<string, string>; problems: string[] } {
   const values = new Map<string, string>();
   const problems: string[] = [];
   text.split(/\r?\n/).forEach((raw, i) => {
@@ -87,7 +96,8 @@ export function parseConfigFile(text: string, file: string): { values: Map<strin
 
 function canonicalKey(name: string): Key | null {
   let k = name.toUpperCase();
-  if (k.startsWith('CENTRAL_') && k !== 'CENTRAL_DIR' && k !== 'CENTRAL_CONFIG') k = k.slice('CENTRAL_'.length);
+  if (k.startsWith('CENTRAL_') && k !== 'CENTRAL_DIR' && k !== 'CENTRAL_CONFIG')
+    k = k.slice('CENTRAL_'.length);
   if (ALIASES[k]) return ALIASES[k]!;
   return (KNOWN_KEYS as readonly string[]).includes(k) ? (k as Key) : null;
 }
@@ -161,7 +171,9 @@ function checkDatabaseUrl(v: string, problems: string[]) {
   try {
     u = new URL(v);
   } catch {
-    problems.push('DATABASE_URL: not a valid URL (expected postgres://user:password@host:port/database; percent-encode special characters in the password)');
+    problems.push(
+      'DATABASE_URL: not a valid URL (expected postgres://user:password@host:port/database; percent-encode special characters in the password)',
+    );
     return;
   }
   if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:')
@@ -183,7 +195,8 @@ function parseEditAuth(v: string, problems: string[]) {
     problems.push('EDIT_AUTH: expected "login password" (or login:password)');
     return null;
   }
-  if (PLACEHOLDERS.has(m[2]!)) problems.push('EDIT_AUTH: the password is the sample placeholder; choose a real password');
+  if (PLACEHOLDERS.has(m[2]!))
+    problems.push('EDIT_AUTH: the password is the sample placeholder; choose a real password');
   return { login: m[1]!, password: m[2]! };
 }
 
@@ -196,18 +209,24 @@ function loadTls(port: number, cert: string | undefined, key: string | undefined
   try {
     certBuf = fs.readFileSync(cert);
   } catch (e) {
-    problems.push(`SSL_CERTIFICATE: cannot read ${cert}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    problems.push(
+      `SSL_CERTIFICATE: cannot read ${cert}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   }
   try {
     keyBuf = fs.readFileSync(key);
   } catch (e) {
-    problems.push(`SSL_CERTIFICATE_KEY: cannot read ${key}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    problems.push(
+      `SSL_CERTIFICATE_KEY: cannot read ${key}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   }
   if (!certBuf || !keyBuf) return null;
   try {
     tls.createSecureContext({ cert: certBuf, key: keyBuf });
   } catch (e) {
-    problems.push(`SSL_CERTIFICATE, SSL_CERTIFICATE_KEY: not a usable certificate and key pair: ${(e as Error).message}`);
+    problems.push(
+      `SSL_CERTIFICATE, SSL_CERTIFICATE_KEY: not a usable certificate and key pair: ${(e as Error).message}`,
+    );
     return null;
   }
   return { port, cert: certBuf, key: keyBuf, certPath: cert, keyPath: key };
@@ -223,8 +242,10 @@ export function loadConfig(opts: LoadOptions = {}): { config: Config; warnings: 
   if (databaseUrl) checkDatabaseUrl(databaseUrl, problems);
   const apiKey = get('API_KEY') ?? null;
   if (apiKey !== null) {
-    if (/[\s\x00-\x1f\x7f]/.test(apiKey)) problems.push('API_KEY: must not contain spaces or control characters');
-    if (PLACEHOLDERS.has(apiKey)) problems.push(`API_KEY: "${apiKey}" is the sample placeholder; choose a secret value`);
+    if (/[\s\x00-\x1f\x7f]/.test(apiKey))
+      problems.push('API_KEY: must not contain spaces or control characters');
+    if (PLACEHOLDERS.has(apiKey))
+      problems.push(`API_KEY: "${apiKey}" is the sample placeholder; choose a secret value`);
   }
   const apiUrl = get('API_URL') ?? null;
   if (apiUrl && !/^https?:\/\/[^\s/?#]+/.test(apiUrl))
@@ -237,7 +258,8 @@ export function loadConfig(opts: LoadOptions = {}): { config: Config; warnings: 
   let https: Config['https'] = null;
   if (httpsPortRaw) {
     const port = parsePort('HTTPS_PORT', httpsPortRaw, problems);
-    if (port !== null && port !== 0 && port === httpPort) problems.push(`HTTPS_PORT: ${port} is also HTTP_PORT`);
+    if (port !== null && port !== 0 && port === httpPort)
+      problems.push(`HTTPS_PORT: ${port} is also HTTP_PORT`);
     if (port !== null) https = loadTls(port, get('SSL_CERTIFICATE'), get('SSL_CERTIFICATE_KEY'), problems);
   } else if (get('SSL_CERTIFICATE') || get('SSL_CERTIFICATE_KEY')) {
     warnings.push('SSL_CERTIFICATE/SSL_CERTIFICATE_KEY are set but HTTPS_PORT is not: HTTPS stays off');

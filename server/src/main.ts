@@ -58,10 +58,15 @@ async function main() {
     throw e;
   });
   if (applied.length) logger.info({ migrations: applied }, 'database migrated');
-  const info = { serverId: ensureServerId(config.centralDir), instanceId: randomUUID(), startedAt: Date.now() };
+  const info = {
+    serverId: ensureServerId(config.centralDir),
+    instanceId: randomUUID(),
+    startedAt: Date.now(),
+  };
   const deps = { config, db, clock: systemClock, apiKey, info, logger };
   const apps = [buildApp(deps)];
-  if (config.https) apps.push(buildApp({ ...deps, https: { key: config.https.key, cert: config.https.cert } }));
+  if (config.https)
+    apps.push(buildApp({ ...deps, https: { key: config.https.key, cert: config.https.cert } }));
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

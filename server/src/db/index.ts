@@ -8,7 +8,11 @@ export { DatabaseError } from './types.ts';
 export { migrate } from './migrate.ts';
 
 /** PostgreSQL when a URL is given, otherwise the embedded database in the data directory. */
-export function openDatabase(opts: { databaseUrl: string | null; centralDir: string; log?: (m: string) => void }): Promise<Db> {
+export function openDatabase(opts: {
+  databaseUrl: string | null;
+  centralDir: string;
+  log?: (m: string) => void;
+}): Promise<Db> {
   return opts.databaseUrl
     ? openPostgres(opts.databaseUrl, { log: opts.log })
     : openPglite(path.resolve(opts.centralDir));

@@ -114,17 +114,23 @@ function columnFilter(f: Filter, c: Extract<Field, { kind: 'column' }>, b: Param
 
 function jsonFilter(f: Filter, j: Extract<Field, { kind: 'json' }>, doc: string, b: Params): string {
   const base = jsonPath(j.path);
-  const isNull = () => `COALESCE(jsonb_path_query_first(t.${doc}, ${b.p(base)}::jsonpath), 'null'::jsonb) = 'null'::jsonb`;
+  const isNull = () =>
+    `COALESCE(jsonb_path_query_first(t.${doc}, ${b.p(base)}::jsonpath), 'null'::jsonb) = 'null'::jsonb`;
   if (f.op === 'is') return isNull();
   if (f.op === 'is_not') return `NOT ${isNull()}`;
-  if (j.container) throw badParameter(f.param, 'this field is an object: only _is=null and _is_not=null apply');
+  if (j.container)
+    throw badParameter(f.param, 'this field is an object: only _is=null and _is_not=null apply');
   if (f.op === 'like')
     return `EXISTS (SELECT 1 FROM jsonb_path_query(t.${doc}, ${b.p(base)}::jsonpath) AS x(v) WHERE jsonb_typeof(x.v) = 'string' AND strpos(x.v #>> '{}', ${b.p(f.values[0])}) > 0)`;
   // Untyped fields: match the value as written and, when it reads as one, as a number or boolean.
   const vals = f.values.flatMap((v) =>
     j.type !== 'any'
       ? [convert(f.param, j.type, v)]
-      : [v, ...(v.trim() !== '' && Number.isFinite(Number(v)) ? [Number(v)] : []), ...(v === 'true' || v === 'false' ? [v === 'true'] : [])],
+      : [
+          v,
+          ...(v.trim() !== '' && Number.isFinite(Number(v)) ? [Number(v)] : []),
+          ...(v === 'true' || v === 'false' ? [v === 'true'] : []),
+        ],
   );
   const exists = (pred: string, v: unknown) =>
     `jsonb_path_exists(t.${doc}, ${b.p(`${base} ? (${pred})`)}::jsonpath, jsonb_build_object('v', ${b.p(JSON.stringify(v))}::jsonb))`;
@@ -148,12 +154,14 @@ function sortTerms(spec: ListSpec, sort: SortKey[]): Term[] {
     const name = k.path.join('.');
     if (!f) throw badParameter('sort', `unknown field ${name}`);
     if (f.kind === 'column') return { expr: f.sql, cast: f.type, nullable: f.nullable, desc: k.desc };
-    if (f.inArray || f.container) throw badParameter('sort', `cannot sort by ${name}: it is a list or an object`);
+    if (f.inArray || f.container)
+      throw badParameter('sort', `cannot sort by ${name}: it is a list or an object`);
     const lit = `'{${f.path.map((s) => `"${s}"`).join(',')}}'`;
     return { expr: `(t.${spec.doc} #> ${lit})`, cast: 'jsonb', nullable: true, desc: k.desc };
   });
   const key = spec.columns[spec.key]!;
-  if (terms.at(-1)?.expr !== key.sql) terms.push({ expr: key.sql, cast: key.type, nullable: false, desc: false });
+  if (terms.at(-1)?.expr !== key.sql)
+    terms.push({ expr: key.sql, cast: key.type, nullable: false, desc: false });
   return terms;
 }
 
@@ -161,12 +169,15 @@ function orderBy(terms: Term[], backward: boolean): string {
   return terms
     .flatMap((t) => {
       const dir = t.desc !== backward ? 'DESC' : 'ASC';
-      return t.nullable ? [`(${t.expr} IS NULL) ${backward ? 'DESC' : 'ASC'}`, `${t.expr} ${dir}`] : [`${t.expr} ${dir}`];
+      return t.nullable
+        ? [`(${t.expr} IS NULL) ${backward ? 'DESC' : 'ASC'}`, `${t.expr} ${dir}`]
+        : [`${t.expr} ${dir}`];
     })
     .join(', ');
 }
 
-const badCursor = () => badParameter('cursor', 'does not match this query (keep sort unchanged while paging)');
+const badCursor = () =>
+  badParameter('cursor', 'does not match this query (keep sort unchanged while paging)');
 
 /** Rows strictly after (or before, when backward) the cursor's key values, in the sort order. */
 function keyset(terms: Term[], values: unknown[], backward: boolean, b: Params): string {
@@ -213,7 +224,10 @@ const EXACT_COUNT_LIMIT = 50_000;
 
 async function count(db: Queryable, spec: ListSpec, where: string[], params: unknown[]): Promise<number> {
   if (!where.length) {
-    const est = await db.query<{ n: number }>(`SELECT reltuples::float8 AS n FROM pg_class WHERE oid = $1::regclass`, [spec.table]);
+    const est = await db.query<{ n: number }>(
+      `SELECT reltuples::float8 AS n FROM pg_class WHERE oid = $1::regclass`,
+      [spec.table],
+    );
     const n = Number(est.rows[0]?.n ?? -1);
     if (n >= EXACT_COUNT_LIMIT) return Math.round(n);
   }
@@ -221,7 +235,11 @@ async function count(db: Queryable, spec: ListSpec, where: string[], params: unk
   return (await db.query<{ n: number }>(sql, params)).rows[0]!.n;
 }
 
-export async function listPage<R extends Row>(db: Queryable, spec: ListSpec, query: ListQuery): Promise<ListPage<R>> {
+export async function listPage<R extends Row>(
+  db: Queryable,
+  spec: ListSpec,
+  query: ListQuery,
+): Promise<ListPage<R>> {
   const b = new Params();
   const terms = sortTerms(spec, query.sort);
   const where = whereFilters(spec, query, b);
@@ -234,7 +252,10 @@ export async function listPage<R extends Row>(db: Queryable, spec: ListSpec, que
     `SELECT t.*, ${keys} FROM ${spec.table} t` +
     (conds.length ? ` WHERE ${conds.join(' AND ')}` : '') +
     ` ORDER BY ${orderBy(terms, backward)} LIMIT ${query.limit + 1}`;
-  const [page, estimated] = await Promise.all([db.query<R>(sql, b.values), count(db, spec, where, filterParams)]);
+  const [page, estimated] = await Promise.all([
+    db.query<R>(sql, b.values),
+    count(db, spec, where, filterParams),
+  ]);
   const more = page.rows.length > query.limit;
   const rows = page.rows.slice(0, query.limit);
   if (backward) rows.reverse();

@@ -25,7 +25,9 @@ export async function migrate(db: Db, dir = MIGRATIONS_DIR): Promise<string[]> {
     await tx.exec(
       'CREATE TABLE IF NOT EXISTS central_migrations (id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',
     );
-    const done = new Set((await tx.query<{ id: string }>('SELECT id FROM central_migrations')).rows.map((r) => r.id));
+    const done = new Set(
+      (await tx.query<{ id: string }>('SELECT id FROM central_migrations')).rows.map((r) => r.id),
+    );
     const known = new Set(migrations.map((m) => m.id));
     const unknown = [...done].filter((id) => !known.has(id));
     if (unknown.length)

@@ -45,7 +45,9 @@ export function pgConfigFromUrl(url: string, env: Record<string, string | undefi
     case 'prefer':
     case 'require':
       // libpq: encrypt, verify only when a root certificate is given.
-      config.ssl = ca ? { ca, cert, key, checkServerIdentity: () => undefined } : { rejectUnauthorized: false, cert, key };
+      config.ssl = ca
+        ? { ca, cert, key, checkServerIdentity: () => undefined }
+        : { rejectUnauthorized: false, cert, key };
       break;
     case 'verify-ca':
       config.ssl = { ca, cert, key, checkServerIdentity: () => undefined };

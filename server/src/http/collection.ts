@@ -64,7 +64,10 @@ export function decodeCursor(raw: string): Cursor {
     if ((v.d !== 'a' && v.d !== 'b') || !Array.isArray(v.k)) throw new Error('shape');
     return { dir: v.d, values: v.k };
   } catch {
-    throw badParameter('cursor', 'is not a cursor this server issued (use the next or prev value of a previous page)');
+    throw badParameter(
+      'cursor',
+      'is not a cursor this server issued (use the next or prev value of a previous page)',
+    );
   }
 }
 
@@ -78,7 +81,8 @@ export function parseListQuery(query: Record<string, unknown>, reserved: readonl
   let limit = DEFAULT_LIMIT;
   const rawLimit = one('limit');
   if (rawLimit !== undefined && rawLimit !== '') {
-    if (!/^\d+$/.test(rawLimit) || Number(rawLimit) < 1) throw badParameter('limit', 'must be a positive integer');
+    if (!/^\d+$/.test(rawLimit) || Number(rawLimit) < 1)
+      throw badParameter('limit', 'must be a positive integer');
     limit = Math.min(Number(rawLimit), MAX_LIMIT);
   }
   const rawCursor = one('cursor');
@@ -108,7 +112,8 @@ export function parseListQuery(query: Record<string, unknown>, reserved: readonl
     const raw = one(key) ?? '';
     if (raw.length > MAX_VALUE_LENGTH) throw badParameter(key, 'value is too long');
     const values = op === 'eq' || op === 'ne' ? raw.split(',') : [raw];
-    if ((op === 'is' || op === 'is_not') && raw !== 'null') throw badParameter(key, 'only "null" is supported');
+    if ((op === 'is' || op === 'is_not') && raw !== 'null')
+      throw badParameter(key, 'only "null" is supported');
     filters.push({ path: parsePath(key, field), op, values, param: key });
   }
   if (filters.length > MAX_FILTERS) throw badParameter('query', `at most ${MAX_FILTERS} filters`);

@@ -37,7 +37,8 @@ export function errorBody(items: ErrorItem[]) {
 function fromFastify(err: FastifyError): ApiError | null {
   const status = err.statusCode ?? 500;
   if (status >= 500) return null;
-  if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new ApiError(413, 'payload_too_large', 'request body is larger than 1 MiB');
+  if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+    return new ApiError(413, 'payload_too_large', 'request body is larger than 1 MiB');
   if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
     return new ApiError(415, 'unsupported_media_type', 'send the body as application/json');
   return new ApiError(status, status === 404 ? 'not_found' : 'bad_request', err.message);
@@ -47,16 +48,29 @@ export function installErrorHandler(app: FastifyInstance) {
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const api = err instanceof ApiError ? err : fromFastify(err);
     if (api) {
-      if (api.status === 401) void reply.header('WWW-Authenticate', 'Basic realm="Central", Bearer realm="Central"');
+      if (api.status === 401)
+        void reply.header('WWW-Authenticate', 'Basic realm="Central", Bearer realm="Central"');
       return reply.status(api.status).send(errorBody(api.items));
     }
     // Never leak internals: the details go to the log with the request id, the client gets the id.
     req.log.error({ err }, 'request failed');
     return reply
       .status(500)
-      .send(errorBody([{ status: '500', code: 'internal_error', title: `internal error (request ${req.id})` }]));
+      .send(
+        errorBody([{ status: '500', code: 'internal_error', title: `internal error (request ${req.id})` }]),
+      );
   });
   app.setNotFoundHandler((req, reply) => {
-    reply.status(404).send(errorBody([{ status: '404', code: 'not_found', title: `no such endpoint: ${req.method} ${req.url.split('?')[0]}` }]));
+    reply
+      .status(404)
+      .send(
+        errorBody([
+          {
+            status: '404',
+            code: 'not_found',
+            title: `no such endpoint: ${req.method} ${req.url.split('?')[0]}`,
+          },
+        ]),
+      );
   });
 }

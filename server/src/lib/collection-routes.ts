@@ -13,7 +13,9 @@ export function collectionRoutes(
   listParams: readonly string[] = [],
 ) {
   const keyOf = (req: { params: unknown }) => (req.params as { '*': string })['*'];
-  api.get(`/${plural}`, async (req) => service.list(parseListQuery(req.query as Record<string, unknown>, listParams)));
+  api.get(`/${plural}`, async (req) =>
+    service.list(parseListQuery(req.query as Record<string, unknown>, listParams)),
+  );
   api.put(`/${plural}/batch`, async (req, reply) => {
     await service.saveBatch(req.body);
     return reply.status(204).send();

@@ -43,11 +43,14 @@ export function documentService<P extends TSchema>(
     return key;
   };
   const prepare = (body: unknown, pathKey: string | null, prefix = '', pointer = '') => {
-    if (!isObject(body)) throw badRequest(`${prefix || 'body'} must be a JSON object`, { pointer: pointer || '/' });
+    if (!isObject(body))
+      throw badRequest(`${prefix || 'body'} must be a JSON object`, { pointer: pointer || '/' });
     const patch = validatePatch(body, prefix, pointer) as Static<P> & Record<string, unknown>;
     const key = (patch[kind.keyField] as string | undefined) ?? pathKey;
     if (!key)
-      throw badRequest(`${prefix ? `${prefix}.` : ''}${kind.keyField} is required`, { pointer: `${pointer}/${kind.keyField}` });
+      throw badRequest(`${prefix ? `${prefix}.` : ''}${kind.keyField} is required`, {
+        pointer: `${pointer}/${kind.keyField}`,
+      });
     const reset = patch.$reset === true;
     const rest: Record<string, unknown> = { ...patch };
     delete rest[kind.keyField];
@@ -71,13 +74,16 @@ export function documentService<P extends TSchema>(
     },
     /** All or nothing: every item is validated first, then all are written in one transaction. */
     async saveBatch(body: unknown) {
-      if (!Array.isArray(body)) throw badRequest(`body must be a JSON array of ${kind.plural}`, { pointer: '/' });
-      if (body.length > MAX_BATCH) throw badRequest(`at most ${MAX_BATCH} ${kind.plural} per batch`, { pointer: '/' });
+      if (!Array.isArray(body))
+        throw badRequest(`body must be a JSON array of ${kind.plural}`, { pointer: '/' });
+      if (body.length > MAX_BATCH)
+        throw badRequest(`at most ${MAX_BATCH} ${kind.plural} per batch`, { pointer: '/' });
       const items = body.map((b, i) => prepare(b, null, `[${i}]`, `/${i}`));
       const now = clock.now();
       await db.transaction(async (tx) => {
         for (const [i, it] of items.entries())
-          if (!(await repo.upsert(tx, it.key, it.patch, it.reset, now))) throw namespaceFixed(it.key, `/${i}`);
+          if (!(await repo.upsert(tx, it.key, it.patch, it.reset, now)))
+            throw namespaceFixed(it.key, `/${i}`);
       });
       return items.length;
     },

@@ -26,13 +26,17 @@ function describe(e: ErrorObject): string {
 }
 
 function pointerOf(e: ErrorObject): string {
-  if (e.keyword === 'required') return `${e.instancePath}/${(e.params as { missingProperty: string }).missingProperty}`;
+  if (e.keyword === 'required')
+    return `${e.instancePath}/${(e.params as { missingProperty: string }).missingProperty}`;
   return e.instancePath;
 }
 
 /** "/inputs/0/url" -> "inputs[0].url" */
 export function fieldName(pointer: string, prefix = ''): string {
-  const parts = pointer.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const parts = pointer
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
   const name = parts.reduce((acc, s) => (/^\d+$/.test(s) ? `${acc}[${s}]` : acc ? `${acc}.${s}` : s), '');
   return prefix ? (name ? `${prefix}${/^\[/.test(name) ? '' : '.'}${name}` : prefix) : name || 'body';
 }
@@ -43,10 +47,16 @@ export function validationError(errors: ErrorObject[], prefix = '', pointerPrefi
     .filter((e) => e.keyword !== 'anyOf' && e.keyword !== 'oneOf' && e.keyword !== 'if')
     .map((e) => {
       const pointer = pointerPrefix + pointerOf(e);
-      return { code: 'invalid_field', title: `${fieldName(pointerOf(e), prefix)} ${describe(e)}`, source: { pointer } };
+      return {
+        code: 'invalid_field',
+        title: `${fieldName(pointerOf(e), prefix)} ${describe(e)}`,
+        source: { pointer },
+      };
     })
     .filter((i) => !seen.has(i.title) && seen.add(i.title));
-  const [first, ...more] = items.length ? items : [{ code: 'invalid_field', title: 'body is invalid', source: { pointer: pointerPrefix } }];
+  const [first, ...more] = items.length
+    ? items
+    : [{ code: 'invalid_field', title: 'body is invalid', source: { pointer: pointerPrefix } }];
   return new ApiError(400, first!.code, first!.title, first!.source, more);
 }
 

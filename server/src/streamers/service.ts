@@ -7,7 +7,11 @@ import { streamersRepo } from './repo.ts';
 
 /** The cluster key is a secret: shown on the streamer itself, never in list output. */
 export function streamerToWire(row: DocumentRow, list: boolean): Record<string, unknown> {
-  const { config: nodeConfig, cluster_key, ...rest } = row.config as Record<string, unknown> & {
+  const {
+    config: nodeConfig,
+    cluster_key,
+    ...rest
+  } = row.config as Record<string, unknown> & {
     config?: Record<string, unknown>;
   };
   const out: Record<string, unknown> = {

@@ -55,7 +55,15 @@ export function configRoutes(api: FastifyInstance, config: Config, db: Db, clock
       listeners: {
         http: [{ port: config.httpPort }],
         ...(config.https
-          ? { https: [{ port: config.https.port, certificate: config.https.certPath, certificate_key: config.https.keyPath }] }
+          ? {
+              https: [
+                {
+                  port: config.https.port,
+                  certificate: config.https.certPath,
+                  certificate_key: config.https.keyPath,
+                },
+              ],
+            }
           : {}),
       },
       loglevel: config.logLevelName,

@@ -1,0 +1,60 @@
+// Every database-backed suite runs twice: on embedded PGlite and on a real PostgreSQL server.
+// The test runner (scripts/test.mjs) starts one server for the whole run and passes its superuser URL
+// in CENTRAL_TEST_PG_URL; a test file run on its own starts its own server.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { openPglite } from '../server/src/db/pglite.ts';
+import { openPostgres } from '../server/src/db/postgres.ts';
+import type { Db } from '../server/src/db/types.ts';
+import { attachPostgres, findPgBin, startPostgres, type PgServer } from './postgres.ts';
+
+export interface Backend {
+  name: 'pglite' | 'postgres';
+  /** Opens a fresh, empty database. */
+  open(): Promise<Db>;
+}
+
+let server: Promise<PgServer | null> | null = null;
+
+/** The PostgreSQL server for this process, or null when none can run here (outside CI). */
+export function testPostgres(): Promise<PgServer | null> {
+  server ??= (async () => {
+    if (process.env.CENTRAL_TEST_PG_URL)
+      return attachPostgres(process.env.CENTRAL_TEST_PG_URL) as Promise<PgServer>;
+    if (findPgBin()) {
+      const s = await startPostgres();
+      process.once('beforeExit', () => void s.stop());
+      return s;
+    }
+    if (process.env.CI === 'true')
+      throw new Error('CI=true but PostgreSQL (initdb, pg_ctl) is not installed');
+    console.log('# notice: PostgreSQL is not installed here; the PostgreSQL half of the suite is skipped');
+    return null;
+  })();
+  return server;
+}
+
+export function tempDir(prefix = 'central-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export const pgliteBackend: Backend = {
+  name: 'pglite',
+  async open() {
+    const dir = tempDir();
+    const db = await openPglite(dir);
+    return { ...db, close: async () => (await db.close(), fs.rmSync(dir, { recursive: true, force: true })) };
+  },
+};
+
+export async function postgresBackend(): Promise<Backend | null> {
+  const pg = await testPostgres();
+  if (!pg) return null;
+  return { name: 'postgres', open: async () => openPostgres(await pg.createDatabase(), { retries: 0 }) };
+}
+
+export async function testBackends(): Promise<Backend[]> {
+  const pg = await postgresBackend();
+  return pg ? [pgliteBackend, pg] : [pgliteBackend];
+}

@@ -1,0 +1,214 @@
+// Starts a throw-away PostgreSQL server for tests and benchmarks: initdb + pg_ctl in a temp dir on a
+// free loopback port, TLS on with a self-signed certificate (so sslmode behaviour is testable),
+// scram passwords for TCP. As root (CI), the server runs as the `postgres` user via runuser.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+
+const PG_BIN_DIRS = [
+  '/usr/lib/postgresql/17/bin',
+  '/usr/lib/postgresql/16/bin',
+  '/usr/lib/postgresql/15/bin',
+  '/usr/lib/postgresql/14/bin',
+];
+
+export function findPgBin(): string | null {
+  const fromEnv = process.env.PG_BIN;
+  for (const dir of [fromEnv, ...PG_BIN_DIRS]) if (dir && fs.existsSync(path.join(dir, 'initdb'))) return dir;
+  const which = spawnSync('sh', ['-c', 'command -v initdb'], { encoding: 'utf8' });
+  return which.status === 0 ? path.dirname(which.stdout.trim()) : null;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export interface PgServer {
+  port: number;
+  host: string;
+  /** Superuser URL (sslmode=disable) for administration. */
+  adminUrl: string;
+  /** The server's self-signed certificate (also its own CA), for verify-ca/verify-full. */
+  certFile: string;
+  version: number;
+  /** Creates an empty database and returns a URL for it (as the superuser, sslmode=disable). */
+  createDatabase(prefix?: string): Promise<string>;
+  /** Runs SQL as the superuser on the `postgres` database. */
+  admin(sql: string, params?: unknown[]): Promise<pg.QueryResult>;
+  stop(): Promise<void>;
+}
+
+export interface PgServerOptions {
+  /** fsync and synchronous_commit stay on (benchmarks); tests turn them off for speed. */
+  durable?: boolean;
+}
+
+export async function startPostgres(opts: PgServerOptions = {}): Promise<PgServer> {
+  const bin = findPgBin();
+  if (!bin)
+    throw new Error('PostgreSQL server binaries (initdb, pg_ctl) not found: apt-get install postgresql');
+  const asRoot = process.getuid?.() === 0;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'central-pg-'));
+  const run = (cmd: string, args: string[]) =>
+    asRoot
+      ? execFileSync('runuser', ['-u', 'postgres', '--', path.join(bin, cmd), ...args], { stdio: 'pipe' })
+      : execFileSync(path.join(bin, cmd), args, { stdio: 'pipe' });
+  const password = randomBytes(12).toString('hex');
+  const data = path.join(dir, 'data');
+  fs.writeFileSync(path.join(dir, 'pw'), password);
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=DNS:localhost,IP:127.0.0.1',
+      '-keyout',
+      path.join(dir, 'server.key'),
+      '-out',
+      path.join(dir, 'server.crt'),
+    ],
+    { stdio: 'pipe' },
+  );
+  fs.chmodSync(path.join(dir, 'server.key'), 0o600);
+  fs.chmodSync(dir, 0o755);
+  if (asRoot) execFileSync('chown', ['-R', 'postgres:postgres', dir]);
+  run('initdb', [
+    '-D',
+    data,
+    '-U',
+    'central_admin',
+    `--pwfile=${path.join(dir, 'pw')}`,
+    '--auth-local=trust',
+    '--auth-host=scram-sha-256',
+    '-E',
+    'UTF8',
+    '--no-locale',
+    '--no-instructions',
+  ]);
+  const port = await freePort();
+  const settings = [
+    `-p ${port}`,
+    `-k ${dir}`,
+    '-c listen_addresses=127.0.0.1',
+    '-c ssl=on',
+    `-c ssl_cert_file=${path.join(dir, 'server.crt')}`,
+    `-c ssl_key_file=${path.join(dir, 'server.key')}`,
+    '-c max_connections=300',
+    '-c shared_buffers=128MB',
+    ...(opts.durable ? [] : ['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off']),
+  ];
+  run('pg_ctl', [
+    '-D',
+    data,
+    '-o',
+    settings.join(' '),
+    '-l',
+    path.join(dir, 'log'),
+    '-w',
+    '-t',
+    '60',
+    'start',
+  ]);
+  const host = '127.0.0.1';
+  const adminUrl = `postgres://central_admin:${password}@${host}:${port}/postgres?sslmode=disable`;
+  const adminPool = new pg.Pool({
+    host,
+    port,
+    user: 'central_admin',
+    password,
+    database: 'postgres',
+    max: 2,
+  });
+  const version = Number(
+    (await adminPool.query("SELECT current_setting('server_version_num') AS v")).rows[0].v,
+  );
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await adminPool.end().catch(() => {});
+    try {
+      run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
+    } catch {
+      /* already stopped */
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', () => {
+    if (!stopped) {
+      try {
+        run('pg_ctl', ['-D', data, '-m', 'immediate', 'stop']);
+      } catch {
+        /* ignore */
+      }
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  return {
+    port,
+    host,
+    adminUrl,
+    certFile: path.join(dir, 'server.crt'),
+    version,
+    async createDatabase(prefix = 't') {
+      const name = `${prefix}_${randomBytes(6).toString('hex')}`;
+      await adminPool.query(`CREATE DATABASE ${name}`);
+      return `postgres://central_admin:${password}@${host}:${port}/${name}?sslmode=disable`;
+    },
+    admin: (sql, params) => adminPool.query(sql, params as unknown[]),
+    stop,
+  };
+}
+
+/** Connects to an already running server given by its superuser URL (the test runner shares one). */
+export async function attachPostgres(
+  adminUrl: string,
+): Promise<Omit<PgServer, 'stop' | 'certFile'> & { stop(): Promise<void>; certFile: string }> {
+  const u = new URL(adminUrl);
+  const adminPool = new pg.Pool({
+    host: u.hostname,
+    port: Number(u.port),
+    user: decodeURIComponent(u.username),
+    password: decodeURIComponent(u.password),
+    database: 'postgres',
+    max: 2,
+  });
+  const version = Number(
+    (await adminPool.query("SELECT current_setting('server_version_num') AS v")).rows[0].v,
+  );
+  return {
+    port: Number(u.port),
+    host: u.hostname,
+    adminUrl,
+    certFile: process.env.CENTRAL_TEST_PG_CERT ?? '',
+    version,
+    async createDatabase(prefix = 't') {
+      const name = `${prefix}_${randomBytes(6).toString('hex')}`;
+      await adminPool.query(`CREATE DATABASE ${name}`);
+      const url = new URL(adminUrl);
+      url.pathname = `/${name}`;
+      return url.toString();
+    },
+    admin: (sql, params) => adminPool.query(sql, params as unknown[]),
+    stop: () => adminPool.end(),
+  };
+}
