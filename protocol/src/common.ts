@@ -37,7 +37,8 @@ export const Labels = () =>
     {},
     {
       propertyNames: { pattern: '^[a-zA-Z0-9_.-]+$', maxLength: 256 },
-      additionalProperties: UnixName(),
+      // null removes one label in a merge patch
+      additionalProperties: { ...UnixName(), type: ['string', 'null'] },
       maxProperties: 64,
     },
   );
