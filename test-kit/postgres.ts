@@ -52,6 +52,8 @@ export interface PgServer {
 export interface PgServerOptions {
   /** fsync and synchronous_commit stay on (benchmarks); tests turn them off for speed. */
   durable?: boolean;
+  /** TLS on (default) or off (to test sslmode=prefer falling back to plaintext). */
+  ssl?: boolean;
 }
 
 export async function startPostgres(opts: PgServerOptions = {}): Promise<PgServer> {
@@ -109,7 +111,7 @@ export async function startPostgres(opts: PgServerOptions = {}): Promise<PgServe
     `-p ${port}`,
     `-k ${dir}`,
     '-c listen_addresses=127.0.0.1',
-    '-c ssl=on',
+    `-c ssl=${opts.ssl === false ? 'off' : 'on'}`,
     `-c ssl_cert_file=${path.join(dir, 'server.crt')}`,
     `-c ssl_key_file=${path.join(dir, 'server.key')}`,
     '-c max_connections=300',

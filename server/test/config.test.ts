@@ -1,0 +1,136 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { tempDir } from '../../test-kit/backends.ts';
+import { ConfigError, loadConfig, parseConfigFile } from '../src/config.ts';
+
+const NO_FILE = ['--config', '/dev/null'];
+
+function problems(env: Record<string, string>, argv = NO_FILE): string[] {
+  try {
+    loadConfig({ env, argv });
+  } catch (e) {
+    if (e instanceof ConfigError) return e.problems;
+    throw e;
+  }
+  return [];
+}
+
+describe('configuration', () => {
+  test('KEY=VALUE lines, quotes, export, comments, and the older lowercase "key value" lines', () => {
+    const { values, problems: p } = parseConfigFile(
+      [
+        '# comment',
+        'DATABASE_URL=postgres://central:pass@localhost:5432/central_dev',
+        'API_KEY="quoted key"',
+        "export API_URL='http://central:9019'",
+        '% old-style comment',
+        'edit_auth admin s3cret',
+        'http_port 9000',
+        '',
+      ].join('\n'),
+      'central.conf',
+    );
+    assert.deepEqual(p, []);
+    assert.equal(values.get('DATABASE_URL'), 'postgres://central:pass@localhost:5432/central_dev');
+    assert.equal(values.get('API_KEY'), 'quoted key');
+    assert.equal(values.get('API_URL'), 'http://central:9019');
+    assert.equal(values.get('EDIT_AUTH'), 'admin s3cret');
+    assert.equal(values.get('HTTP_PORT'), '9000');
+  });
+
+  test('file, then environment, then CENTRAL_-prefixed environment', () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'central.conf');
+    fs.writeFileSync(file, 'API_KEY=from-file\nHTTP_PORT=9001\nEDIT_AUTH=admin:pw\nLOG_LEVEL=debug\n');
+    const { config } = loadConfig({
+      argv: ['--config', file],
+      env: { HTTP_PORT: '9002', CENTRAL_LOG_LEVEL: 'error', LOG_LEVEL: 'info' },
+    });
+    assert.equal(config.configFile, file);
+    assert.equal(config.apiKey, 'from-file');
+    assert.equal(config.httpPort, 9002);
+    assert.equal(config.logLevelName, 'error');
+    assert.deepEqual(config.editAuth, { login: 'admin', password: 'pw' });
+    assert.ok(Object.isFrozen(config));
+    const viaEnv = loadConfig({ env: { CENTRAL_CONFIG: file, CENTRAL_API_KEY: 'env-key' } }).config;
+    assert.equal(viaEnv.apiKey, 'env-key');
+    assert.equal(viaEnv.httpPort, 9001);
+  });
+
+  test('defaults: port 9019, no key (generated later), data dir ./data, provisioning on', () => {
+    const { config } = loadConfig({ env: {}, argv: NO_FILE, cwd: '/srv/x' });
+    assert.equal(config.httpPort, 9019);
+    assert.equal(config.apiKey, null);
+    assert.equal(config.databaseUrl, null);
+    assert.equal(config.centralDir, '/srv/x/data');
+    assert.equal(config.provisionEnabled, true);
+    assert.equal(config.https, null);
+  });
+
+  test('EDIT_AUTH accepts "login password" and login:password; passwords may contain spaces and colons', () => {
+    const get = (v: string) => loadConfig({ env: { EDIT_AUTH: v }, argv: NO_FILE }).config.editAuth;
+    assert.deepEqual(get('admin admin'), { login: 'admin', password: 'admin' });
+    assert.deepEqual(get('admin:pa:ss'), { login: 'admin', password: 'pa:ss' });
+    assert.deepEqual(get('admin two words'), { login: 'admin', password: 'two words' });
+  });
+
+  test('each bad value gives its own line naming the key', () => {
+    const cases: [Record<string, string>, RegExp][] = [
+      [{ DATABASE_URL: 'mysql://x@y/z' }, /^DATABASE_URL: scheme must be postgres/],
+      [{ DATABASE_URL: 'not a url' }, /^DATABASE_URL: not a valid URL/],
+      [{ DATABASE_URL: 'postgres://u:p@h/db?sslmode=sometimes' }, /^DATABASE_URL: sslmode "sometimes"/],
+      [{ DATABASE_URL: 'postgres://u:%ZZ@h/db' }, /^DATABASE_URL: /],
+      [{ API_KEY: 'has space' }, /^API_KEY: must not contain spaces/],
+      [{ API_KEY: 'KEY0' }, /^API_KEY: "KEY0" is the sample placeholder/],
+      [{ API_URL: 'central:9019' }, /^API_URL: /],
+      [{ EDIT_AUTH: 'adminonly' }, /^EDIT_AUTH: expected "login password"/],
+      [{ EDIT_AUTH: 'admin REPLACE_YOUR_PASSWORD' }, /^EDIT_AUTH: the password is the sample placeholder/],
+      [{ HTTP_PORT: '70000' }, /^HTTP_PORT: "70000" is not a port number/],
+      [{ HTTP_PORT: 'eighty' }, /^HTTP_PORT: /],
+      [{ HTTPS_PORT: '9443' }, /^SSL_CERTIFICATE: required when HTTPS_PORT is set/],
+      [
+        { HTTPS_PORT: '9443', SSL_CERTIFICATE: '/nonexistent.crt', SSL_CERTIFICATE_KEY: '/nonexistent.key' },
+        /^SSL_CERTIFICATE: cannot read \/nonexistent.crt: ENOENT/,
+      ],
+      [
+        { HTTP_PORT: '9443', HTTPS_PORT: '9443', SSL_CERTIFICATE: '/x', SSL_CERTIFICATE_KEY: '/y' },
+        /^HTTPS_PORT: 9443 is also HTTP_PORT/,
+      ],
+      [{ LOG_LEVEL: 'loud' }, /^LOG_LEVEL: "loud" is not one of/],
+      [{ LOG_REQUESTS: 'perhaps' }, /^LOG_REQUESTS: "perhaps" is not a boolean/],
+      [{ CENTRAL_CLUSTER_NODE_CONFIG_PROVISION_ENABLED: 'nah' }, /^CLUSTER_NODE_CONFIG_PROVISION_ENABLED: /],
+    ];
+    for (const [env, re] of cases) {
+      const p = problems(env);
+      assert.ok(
+        p.some((line) => re.test(line)),
+        `${JSON.stringify(env)} -> ${JSON.stringify(p)}`,
+      );
+    }
+    const all = problems({ HTTP_PORT: 'x', LOG_LEVEL: 'y', API_URL: 'z' });
+    assert.equal(all.length, 3, 'every problem is reported, not just the first');
+  });
+
+  test('a missing config file named explicitly is an error; a missing default file is not', () => {
+    assert.match(problems({}, ['--config', '/nonexistent/central.conf'])[0]!, /does not exist/);
+    assert.match(problems({ CENTRAL_CONFIG: '/nonexistent/central.conf' }, [])[0]!, /does not exist/);
+  });
+
+  test('a line that cannot be parsed names the file and line', () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'central.conf');
+    fs.writeFileSync(file, 'API_KEY=ok\n=broken\n');
+    assert.match(problems({}, ['--config', file])[0]!, /central\.conf:2: cannot parse/);
+  });
+
+  test('percent-encoded special characters in the database password are accepted', () => {
+    const pw = encodeURIComponent('p@ss;w#rd[\\/=$');
+    const { config } = loadConfig({
+      env: { DATABASE_URL: `postgres://central:${pw}@db:5432/central?sslmode=require` },
+      argv: NO_FILE,
+    });
+    assert.ok(config.databaseUrl);
+  });
+});

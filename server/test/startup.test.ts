@@ -1,0 +1,178 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import https from 'node:https';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { spawnCentral } from '../../test-kit/central-process.ts';
+import { tempDir, testPostgres } from '../../test-kit/backends.ts';
+
+const GUIDE_BODY = '{"name": "STREAM_NAME", "inputs": [{"url": "fake://fake"}]}';
+
+/** The getting-started guide's request, sent over real HTTP. */
+async function guideRequest(port: number) {
+  const res = await fetch(`http://127.0.0.1:${port}/streamer/api/v3/streams/STREAM_NAME`, {
+    method: 'PUT',
+    headers: { Authorization: 'Basic YWRtaW46YWRtaW4=', 'Content-Type': 'application/json' },
+    body: GUIDE_BODY,
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+function selfSigned(dir: string, name: string) {
+  const key = path.join(dir, `${name}.key`);
+  const cert = path.join(dir, `${name}.crt`);
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=localhost',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ],
+    { stdio: 'pipe' },
+  );
+  return { key, cert };
+}
+
+describe('start-up as a real process', { timeout: 180_000 }, () => {
+  test('embedded database: the guide request works; the key is generated once and kept', async () => {
+    const dir = tempDir();
+    const env = { CENTRAL_DIR: dir, HTTP_PORT: '0', EDIT_AUTH: 'admin admin' };
+    const first = spawnCentral(env);
+    const { http } = await first.ready;
+    const created = await guideRequest(http);
+    assert.equal(created.status, 200);
+    assert.deepEqual(created.body.inputs, [{ url: 'fake://fake' }]);
+    const key = fs.readFileSync(path.join(dir, 'api_key'), 'utf8').trim();
+    assert.ok(key.length >= 24);
+    assert.equal((fs.statSync(path.join(dir, 'api_key')).mode & 0o777).toString(8), '600');
+    assert.ok(first.output().includes(key), 'the generated key is printed on first start');
+    assert.equal(await first.stop(), 0, 'SIGTERM stops it cleanly');
+    assert.ok(!fs.existsSync(path.join(dir, 'central.pid')), 'the lock is released');
+
+    const second = spawnCentral(env);
+    const again = await second.ready;
+    assert.ok(!second.output().includes(key), 'the key is printed only once');
+    const res = await fetch(`http://127.0.0.1:${again.http}/central/api/v3/streams/STREAM_NAME`, {
+      headers: { Authorization: `Bearer ${key}` },
+    });
+    assert.equal(res.status, 200, 'data and key survive a restart');
+    await second.stop();
+  });
+
+  test('two processes on one embedded database: the second refuses with a clear message', async () => {
+    const dir = tempDir();
+    const first = spawnCentral({ CENTRAL_DIR: dir, HTTP_PORT: '0', API_KEY: 'k-one' });
+    await first.ready;
+    const second = spawnCentral({ CENTRAL_DIR: dir, HTTP_PORT: '0', API_KEY: 'k-one' });
+    assert.equal(await second.exited, 2);
+    assert.match(second.output(), /in use by another Central process \(pid \d+\)/);
+    assert.match(second.output(), /DATABASE_URL/);
+    await first.stop();
+  });
+
+  test('a lock left by a killed process does not block the next start', async () => {
+    const dir = tempDir();
+    const first = spawnCentral({ CENTRAL_DIR: dir, HTTP_PORT: '0', API_KEY: 'k-one' });
+    await first.ready;
+    await first.stop('SIGKILL');
+    assert.ok(fs.existsSync(path.join(dir, 'central.pid')));
+    const next = spawnCentral({ CENTRAL_DIR: dir, HTTP_PORT: '0', API_KEY: 'k-one' });
+    await next.ready;
+    await next.stop();
+  });
+
+  test('bad configuration: exit code 2, one line per problem naming the key', async () => {
+    const bad = spawnCentral({ HTTP_PORT: 'abc', LOG_LEVEL: 'loud', DATABASE_URL: 'mysql://x' });
+    assert.equal(await bad.exited, 2);
+    const out = bad.output();
+    for (const key of ['HTTP_PORT', 'LOG_LEVEL', 'DATABASE_URL'])
+      assert.match(out, new RegExp(`^\\s+${key}: `, 'm'), out);
+  });
+
+  test('HTTPS with the certificate and key files; a mismatched pair is a start-up error', async () => {
+    const dir = tempDir();
+    const a = selfSigned(dir, 'a');
+    const b = selfSigned(dir, 'b');
+    const env = {
+      CENTRAL_DIR: dir,
+      HTTP_PORT: '0',
+      HTTPS_PORT: '0',
+      API_KEY: 'k-tls',
+      SSL_CERTIFICATE: a.cert,
+      SSL_CERTIFICATE_KEY: a.key,
+    };
+    const c = spawnCentral(env);
+    const ports = await c.ready;
+    assert.ok(ports.https);
+    const status = await new Promise<number>((resolve, reject) => {
+      https
+        .get(
+          {
+            host: '127.0.0.1',
+            port: ports.https,
+            path: '/central/api/v3/monitoring/liveness',
+            ca: fs.readFileSync(a.cert),
+          },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        )
+        .on('error', reject);
+    });
+    assert.equal(status, 200);
+    await c.stop();
+    const mismatched = spawnCentral({ ...env, SSL_CERTIFICATE_KEY: b.key });
+    assert.equal(await mismatched.exited, 2);
+    assert.match(
+      mismatched.output(),
+      /SSL_CERTIFICATE, SSL_CERTIFICATE_KEY: not a usable certificate and key pair/,
+    );
+  });
+
+  test('with DATABASE_URL on PostgreSQL the guide request works the same', async (t) => {
+    const pg = await testPostgres();
+    if (!pg) return t.skip('PostgreSQL is not installed here');
+    const url = await pg.createDatabase('startup');
+    const c = spawnCentral({
+      CENTRAL_DIR: tempDir(),
+      HTTP_PORT: '0',
+      EDIT_AUTH: 'admin admin',
+      DATABASE_URL: url,
+    });
+    const { http } = await c.ready;
+    const created = await guideRequest(http);
+    assert.equal(created.status, 200);
+    assert.equal(created.body.name, 'STREAM_NAME');
+    await c.stop();
+  });
+
+  test('an unreachable PostgreSQL with bad credentials fails fast with a clear message', async (t) => {
+    const pg = await testPostgres();
+    if (!pg) return t.skip('PostgreSQL is not installed here');
+    const c = spawnCentral({
+      CENTRAL_DIR: tempDir(),
+      HTTP_PORT: '0',
+      DATABASE_URL: `postgres://nobody:wrong@127.0.0.1:${pg.port}/postgres?sslmode=disable`,
+    });
+    assert.equal(await c.exited, 2);
+    assert.match(
+      c.output(),
+      /cannot connect to PostgreSQL at 127\.0\.0\.1:\d+: .*password authentication failed/,
+    );
+    assert.doesNotMatch(c.output(), /wrong/, 'the password is not printed');
+  });
+});
