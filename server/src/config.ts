@@ -242,6 +242,7 @@ export function loadConfig(opts: LoadOptions = {}): { config: Config; warnings: 
   if (databaseUrl) checkDatabaseUrl(databaseUrl, problems);
   const apiKey = get('API_KEY') ?? null;
   if (apiKey !== null) {
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what we reject
     if (/[\s\x00-\x1f\x7f]/.test(apiKey))
       problems.push('API_KEY: must not contain spaces or control characters');
     if (PLACEHOLDERS.has(apiKey))

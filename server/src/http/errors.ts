@@ -61,16 +61,14 @@ export function installErrorHandler(app: FastifyInstance) {
       );
   });
   app.setNotFoundHandler((req, reply) => {
-    reply
-      .status(404)
-      .send(
-        errorBody([
-          {
-            status: '404',
-            code: 'not_found',
-            title: `no such endpoint: ${req.method} ${req.url.split('?')[0]}`,
-          },
-        ]),
-      );
+    reply.status(404).send(
+      errorBody([
+        {
+          status: '404',
+          code: 'not_found',
+          title: `no such endpoint: ${req.method} ${req.url.split('?')[0]}`,
+        },
+      ]),
+    );
   });
 }
