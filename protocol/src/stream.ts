@@ -45,7 +45,6 @@ export const StreamInput = OpenObject({
   video_bitrate: Nullable(NonNegInt()),
   latency: Nullable(Num()),
   id: Nullable(Str()),
-  stats: Nullable(FreeObject()),
 });
 
 export const StreamPush = OpenObject({
@@ -57,7 +56,6 @@ export const StreamPush = OpenObject({
   timeout: Nullable(Int()),
   connect_timeout: Nullable(Int()),
   bitrate: Nullable(NonNegInt()),
-  stats: Nullable(FreeObject()),
 });
 
 export const StreamDvrSpec = OpenObject({

@@ -88,6 +88,23 @@ for (const backend of await testBackends()) {
       });
     });
 
+    test("the Go SDK's empty name means the path name; nested read-only stats are dropped", async () => {
+      const res = await t.call('PUT', `${P}/streams/sdk`, {
+        name: '',
+        updated_at: 0,
+        inputs: [{ url: 'udp://1', stats: { bitrate: 1 } }],
+        pushes: [{ url: 'rtmp://x/y', stats: 'anything' }],
+      });
+      assert.equal(res.statusCode, 200, res.body);
+      assert.deepEqual(res.json(), {
+        name: 'sdk',
+        inputs: [{ url: 'udp://1' }],
+        pushes: [{ url: 'rtmp://x/y' }],
+        updated_at: t.clock.now(),
+      });
+      assert.equal((await t.call('PUT', `${P}/streams/batch`, [{ name: '' }])).statusCode, 400);
+    });
+
     test('the body name wins over the path name', async () => {
       const res = await t.call('PUT', `${P}/streams/path-name`, { name: 'body-name', title: 't' });
       assert.equal(res.json().name, 'body-name');

@@ -20,14 +20,27 @@ export interface DocumentKind<P extends TSchema> {
   keyField: string;
   keySchema: TSchema;
   patchSchema: P;
-  /** Adjusts a validated patch (aliases, defaults on create are applied on output instead). */
+  /** Adjusts a validated patch (aliases; defaults are applied on output instead). */
   normalize?: (patch: Record<string, unknown>) => void;
+  /** Server-owned fields nested in the document, dropped from input: dotted paths, `*` for list items. */
+  readOnly?: string[];
   /** The object as answered by GET/PUT; `list` is true in list output (where secrets are hidden). */
   toWire: (row: DocumentRow, list: boolean) => Record<string, unknown>;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function dropPath(node: unknown, path: string[]): void {
+  const [head, ...rest] = path;
+  if (head === undefined) return;
+  if (head === '*') {
+    if (Array.isArray(node)) for (const el of node) dropPath(el, rest);
+  } else if (isObject(node)) {
+    if (!rest.length) delete node[head];
+    else dropPath(node[head], rest);
+  }
 }
 
 export function documentService<P extends TSchema>(
@@ -45,6 +58,9 @@ export function documentService<P extends TSchema>(
   const prepare = (body: unknown, pathKey: string | null, prefix = '', pointer = '') => {
     if (!isObject(body))
       throw badRequest(`${prefix || 'body'} must be a JSON object`, { pointer: pointer || '/' });
+    // The Go SDK always sends the key field; unset, it is "" and means "the one in the path".
+    if (body[kind.keyField] === '') delete body[kind.keyField];
+    for (const path of kind.readOnly ?? []) dropPath(body, path.split('.'));
     const patch = validatePatch(body, prefix, pointer) as Static<P> & Record<string, unknown>;
     const key = (patch[kind.keyField] as string | undefined) ?? pathKey;
     if (!key)

@@ -36,6 +36,7 @@ export function streamersService(db: Db, clock: Clock) {
       keyField: 'hostname',
       keySchema: Hostname(),
       patchSchema: StreamerPatch,
+      readOnly: ['dvrs.*.stats', 'dvrs.*.disks.*.stats', 'config.http_proxies.*.stats'],
       // `public` is the 2023 name of public_payload_url.
       normalize(patch) {
         if ('public' in patch) {

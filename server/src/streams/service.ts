@@ -17,6 +17,7 @@ export function streamsService(db: Db, clock: Clock) {
       keyField: 'name',
       keySchema: StreamName(),
       patchSchema: StreamPatch,
+      readOnly: ['inputs.*.stats', 'pushes.*.stats'],
       toWire: streamToWire,
     },
     streamsRepo,
