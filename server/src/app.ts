@@ -3,7 +3,7 @@ import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import type { Db } from './db/index.ts';
-import { requireAuth } from './http/auth.ts';
+import { LoginLimiter, requireAuth } from './http/auth.ts';
 import { ApiError, installErrorHandler } from './http/errors.ts';
 import type { Clock } from './lib/clock.ts';
 import { collectionRoutes } from './lib/collection-routes.ts';
@@ -56,12 +56,13 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const streams = streamsService(db, clock);
   const streamers = streamersService(db, clock);
   const creds = { apiKey: deps.apiKey, editAuth: config.editAuth };
+  const limiter = new LoginLimiter(() => clock.now());
   for (const prefix of API_PREFIXES) {
     app.register(
       async (api) => {
         probeRoutes(api, db, clock, info);
         api.register(async (secured) => {
-          requireAuth(secured, creds);
+          requireAuth(secured, creds, limiter);
           collectionRoutes(secured, 'streams', streams, STREAM_LIST_PARAMS);
           collectionRoutes(secured, 'streamers', streamers, ['checks_enable']);
           configRoutes(secured, config, db, clock, info);

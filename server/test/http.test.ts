@@ -72,6 +72,31 @@ describe('HTTP behaviour', () => {
     }
   });
 
+  test('repeated failed Basic logins from one address are slowed down; Bearer is not', async () => {
+    const limited = await startTestApp(pgliteBackend);
+    const get = (authorization: string) =>
+      limited.app.inject({
+        method: 'GET',
+        url: '/central/api/v3/streams',
+        headers: { authorization },
+        remoteAddress: '192.0.2.7',
+      });
+    for (let i = 0; i < 10; i++) assert.equal((await get(basic('admin', `guess${i}`))).statusCode, 401);
+    const blocked = await get(basic('admin', 'admin'));
+    assert.equal(blocked.statusCode, 429, 'even the right password waits');
+    assert.ok(Number(blocked.headers['retry-after']) > 0);
+    assert.equal((await get(`Bearer ${TEST_API_KEY}`)).statusCode, 200);
+    const other = await limited.app.inject({
+      method: 'GET',
+      url: '/central/api/v3/streams',
+      headers: { authorization: basic('admin', 'admin') },
+    });
+    assert.equal(other.statusCode, 200, 'other addresses are not affected');
+    limited.clock.advance(61_000);
+    assert.equal((await get(basic('admin', 'admin'))).statusCode, 200, 'the block ends with the window');
+    await limited.close();
+  });
+
   test('malformed JSON is a 400; an empty body on GET/DELETE with Content-Type json is fine', async () => {
     const res = await t.call('PUT', '/central/api/v3/streams/x', '{"name": ');
     assert.equal(res.statusCode, 400);
