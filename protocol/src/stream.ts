@@ -21,8 +21,11 @@ import {
   Enum,
 } from './common.ts';
 
-/** Stream names may contain `/` (`mylive/bunny`) but no control characters or empty path segments. */
-export const STREAM_NAME_PATTERN = '^(?!/)(?!.*//)(?!.*/$)[^\\u0000-\\u001f\\u007f]+$';
+/**
+ * Stream names may contain `/` (`mylive/bunny`) but no control characters, no empty segments and no
+ * `.` or `..` segments (browsers, fetch and curl normalise those away, so such a stream is unreachable).
+ */
+export const STREAM_NAME_PATTERN = '^(?!/)(?!.*//)(?!.*/$)(?!(.*/)?\\.\\.?(/|$))[^\\u0000-\\u001f\\u007f]+$';
 export const StreamName = () => Type.String({ minLength: 1, maxLength: 256, pattern: STREAM_NAME_PATTERN });
 
 export const StreamInput = OpenObject({

@@ -149,9 +149,23 @@ for (const backend of await testBackends()) {
     });
 
     test('bad names are rejected', async () => {
-      for (const name of ['/abs', 'a//b', 'trailing/', 'x'.repeat(300)]) {
+      for (const name of [
+        '/abs',
+        'a//b',
+        'trailing/',
+        'x'.repeat(300),
+        '.',
+        '..',
+        'a/../b',
+        'a/./c',
+        'a/..',
+        'tab\there',
+      ]) {
         const res = await t.call('PUT', `${P}/streams/ok`, { name });
         assert.equal(res.statusCode, 400, name);
+      }
+      for (const name of ['a.b', '.hidden', 'a/..b', '...', 'v1.2/live']) {
+        assert.equal((await t.call('PUT', `${P}/streams/x`, { name })).statusCode, 200, name);
       }
     });
 
