@@ -27,12 +27,16 @@ app.put('/central/api/v3/streams/*', async (req) => {
   // The key goes to its column, the rest of the body is the patch: what Central stores, unvalidated.
   const { name, ...patch } = req.body as Record<string, unknown>;
   const key = typeof name === 'string' ? name : (req.params as { '*': string })['*'];
-  const r = await pool.query(UPSERT, [key, JSON.stringify(patch), Date.now(), false]);
+  const r = await pool.query({
+    name: 'upsert',
+    text: UPSERT,
+    values: [key, JSON.stringify(patch), Date.now(), false],
+  });
   return r.rows[0];
 });
 
 app.get('/central/api/v3/streams', async () => {
-  const r = await pool.query(LIST);
+  const r = await pool.query({ name: 'list', text: LIST });
   return { streams: r.rows.slice(0, 100) };
 });
 

@@ -13,7 +13,10 @@ export interface DocumentRow {
   [k: string]: unknown;
 }
 
-export function documentRepo(spec: ListSpec) {
+/** A document collection's list spec; the select list is the document's own. */
+export type DocumentListSpec = Omit<ListSpec, 'select'>;
+
+export function documentRepo(spec: DocumentListSpec) {
   const { table, key } = spec;
   const columns = `${key} AS key, config, updated_at`;
   const upsert = `
@@ -27,20 +30,30 @@ RETURNING ${columns}`;
   return {
     /** Creates or merges; returns null when the change would move the document to another namespace. */
     async upsert(db: Queryable, id: string, patch: Record<string, unknown>, reset: boolean, now: number) {
-      const r = await db.query<DocumentRow>(upsert, [id, JSON.stringify(patch), now, reset]);
+      const r = await db.query<DocumentRow>(
+        upsert,
+        [id, JSON.stringify(patch), now, reset],
+        `${table}_upsert`,
+      );
       return r.rows[0] ?? null;
     },
     async get(db: Queryable, id: string) {
-      const r = await db.query<DocumentRow>(`SELECT ${columns} FROM ${table} WHERE ${key} = $1`, [id]);
+      const r = await db.query<DocumentRow>(
+        `SELECT ${columns} FROM ${table} WHERE ${key} = $1`,
+        [id],
+        `${table}_get`,
+      );
       return r.rows[0] ?? null;
     },
     async remove(db: Queryable, id: string): Promise<boolean> {
-      return (await db.query(`DELETE FROM ${table} WHERE ${key} = $1`, [id])).rowCount > 0;
+      return (await db.query(`DELETE FROM ${table} WHERE ${key} = $1`, [id], `${table}_delete`)).rowCount > 0;
     },
     async list(db: Queryable, query: ListQuery) {
-      const page = await listPage<DocumentRow>(db, spec, query);
-      for (const r of page.rows) r.key = r[key] as string;
-      return page;
+      const { rows, ...page } = await listPage<DocumentRow>(db, { ...spec, select: columns }, query);
+      return {
+        ...page,
+        rows: rows.map((r): DocumentRow => ({ key: r.key, config: r.config, updated_at: r.updated_at })),
+      };
     },
   };
 }

@@ -14,6 +14,8 @@ export type Field =
 
 export interface ListSpec {
   table: string;
+  /** The SQL select list of a row (table alias `t`). */
+  select: string;
   /** The unique key, always the last sort key. */
   key: string;
   /** Fields stored in real columns, by dotted name. */
@@ -213,7 +215,8 @@ function whereFilters(spec: ListSpec, query: ListQuery, b: Params): string[] {
 }
 
 export interface ListPage<R> {
-  rows: R[];
+  /** The rows as selected, each with `_k`: its sort-key values (the cursor material). */
+  rows: (R & { _k: unknown[] })[];
   next?: string;
   prev?: string;
   estimated_count: number;
@@ -235,6 +238,10 @@ async function count(db: Queryable, spec: ListSpec, where: string[], params: unk
   return (await db.query<{ n: number }>(sql, params)).rows[0]!.n;
 }
 
+/**
+ * One page. The count runs with the first page only; its cursors carry it to the following pages
+ * (so a walk over N pages counts once, and the figure stays the walk's starting estimate).
+ */
 export async function listPage<R extends Row>(
   db: Queryable,
   spec: ListSpec,
@@ -247,30 +254,29 @@ export async function listPage<R extends Row>(
   const backward = query.cursor?.dir === 'b';
   const conds = [...where];
   if (query.cursor) conds.push(keyset(terms, query.cursor.values, backward, b));
-  const keys = terms.map((t, i) => `${t.expr} AS _k${i}`).join(', ');
   const sql =
-    `SELECT t.*, ${keys} FROM ${spec.table} t` +
+    `SELECT ${spec.select}, jsonb_build_array(${terms.map((t) => t.expr).join(', ')}) AS _k FROM ${spec.table} t` +
     (conds.length ? ` WHERE ${conds.join(' AND ')}` : '') +
     ` ORDER BY ${orderBy(terms, backward)} LIMIT ${query.limit + 1}`;
+  const carried = query.cursor?.count;
   const [page, estimated] = await Promise.all([
-    db.query<R>(sql, b.values),
-    count(db, spec, where, filterParams),
+    db.query<R & { _k: unknown[] }>(sql, b.values),
+    carried ?? count(db, spec, where, filterParams),
   ]);
   const more = page.rows.length > query.limit;
   const rows = page.rows.slice(0, query.limit);
   if (backward) rows.reverse();
-  const keyOf = (r: R) => terms.map((_, i) => r[`_k${i}`] ?? null);
   const first = rows[0];
   const last = rows.at(-1);
   const here = query.cursor?.values;
+  const cursor = (dir: 'a' | 'b', values: unknown[]) => encodeCursor({ dir, values, count: estimated });
   const result: ListPage<R> = { rows, estimated_count: estimated };
   if (backward) {
-    if (more && first) result.prev = encodeCursor({ dir: 'b', values: keyOf(first) });
-    result.next = encodeCursor({ dir: 'a', values: last ? keyOf(last) : here! });
+    if (more && first) result.prev = cursor('b', first._k);
+    result.next = cursor('a', last ? last._k : here!);
   } else {
-    if (more && last) result.next = encodeCursor({ dir: 'a', values: keyOf(last) });
-    if (query.cursor) result.prev = encodeCursor({ dir: 'b', values: first ? keyOf(first) : here! });
+    if (more && last) result.next = cursor('a', last._k);
+    if (query.cursor) result.prev = cursor('b', first ? first._k : here!);
   }
-  for (const r of rows) for (let i = 0; i < terms.length; i++) delete r[`_k${i}`];
   return result;
 }

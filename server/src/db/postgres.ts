@@ -111,8 +111,8 @@ export async function openPostgres(url: string, opts: PostgresOptions = {}): Pro
   const pool = new pg.Pool({ ...chosen, max: opts.maxConnections ?? 20 });
   pool.on('error', (err) => opts.log?.(`idle PostgreSQL connection failed: ${describe(err)}`));
   const wrap = (c: pg.Pool | pg.PoolClient): Queryable => ({
-    async query<T extends Row>(text: string, params?: unknown[]) {
-      const r = await c.query(text, params as unknown[]);
+    async query<T extends Row>(text: string, params?: unknown[], name?: string) {
+      const r = await c.query(name ? { name, text, values: params } : { text, values: params });
       return { rows: r.rows as T[], rowCount: r.rowCount ?? 0 };
     },
     async exec(text: string) {

@@ -2,7 +2,15 @@
 export type Row = Record<string, unknown>;
 
 export interface Queryable {
-  query<T extends Row = Row>(text: string, params?: unknown[]): Promise<{ rows: T[]; rowCount: number }>;
+  /**
+   * A parameterised statement. With a `name`, PostgreSQL parses and plans it once per connection
+   * (a named prepared statement): for the hot fixed statements; never for generated SQL.
+   */
+  query<T extends Row = Row>(
+    text: string,
+    params?: unknown[],
+    name?: string,
+  ): Promise<{ rows: T[]; rowCount: number }>;
   /** Runs a script of several statements without parameters (migrations). */
   exec(text: string): Promise<void>;
 }

@@ -34,6 +34,8 @@ export interface Cursor {
   /** 'a': items after the key values (next); 'b': items before them (prev). */
   dir: 'a' | 'b';
   values: unknown[];
+  /** The first page's count, carried along so that later pages do not count again. */
+  count?: number;
 }
 export interface ListQuery {
   limit: number;
@@ -54,15 +56,20 @@ function parsePath(param: string, raw: string): string[] {
 }
 
 export function encodeCursor(c: Cursor): string {
-  return Buffer.from(JSON.stringify({ d: c.dir, k: c.values })).toString('base64url');
+  return Buffer.from(JSON.stringify({ d: c.dir, k: c.values, n: c.count })).toString('base64url');
 }
 
 export function decodeCursor(raw: string): Cursor {
   try {
     if (raw.length > 8192) throw new Error('too long');
-    const v = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as { d?: unknown; k?: unknown };
+    const v = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as {
+      d?: unknown;
+      k?: unknown;
+      n?: unknown;
+    };
     if ((v.d !== 'a' && v.d !== 'b') || !Array.isArray(v.k)) throw new Error('shape');
-    return { dir: v.d, values: v.k };
+    if (v.n !== undefined && !(Number.isSafeInteger(v.n) && (v.n as number) >= 0)) throw new Error('count');
+    return { dir: v.d, values: v.k, ...(v.n !== undefined ? { count: v.n as number } : {}) };
   } catch {
     throw badParameter(
       'cursor',

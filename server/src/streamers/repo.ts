@@ -1,8 +1,7 @@
 import { StreamerConfig } from '@central/protocol';
-import { documentRepo } from '../db/documents.ts';
-import type { ListSpec } from '../db/list.ts';
+import { documentRepo, type DocumentListSpec } from '../db/documents.ts';
 
-export const streamersListSpec: ListSpec = {
+export const streamersListSpec: DocumentListSpec = {
   table: 'streamers',
   key: 'hostname',
   doc: 'config',

@@ -1,8 +1,7 @@
 import { CentralStream } from '@central/protocol';
-import { documentRepo } from '../db/documents.ts';
-import type { ListSpec } from '../db/list.ts';
+import { documentRepo, type DocumentListSpec } from '../db/documents.ts';
 
-export const streamsListSpec: ListSpec = {
+export const streamsListSpec: DocumentListSpec = {
   table: 'streams',
   key: 'name',
   doc: 'config',
