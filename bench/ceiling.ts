@@ -1,22 +1,16 @@
 // The ceiling for bench/run.ts: a bare Fastify 5 app (no auth, no validation, logger off) on a pg Pool
-// of 20 against its own database, migrated with Central's own migration file by bench/run.ts. Its PUT is
-// the one upsert statement Central runs (server/src/db/documents.ts, copied in shape); its list is one
+// of 20 against its own database, migrated with Central's own migrations by bench/run.ts. Its PUT is
+// the very upsert statement Central runs (imported from server/src/db/documents.ts); its list is one
 // SELECT. It answers what Central would cost if the HTTP framework and PostgreSQL were all there is.
 // Env: DATABASE_URL, PORT.
 import Fastify from 'fastify';
 import pg from 'pg';
+import { upsertSql } from '../server/src/db/documents.ts';
 
 /** int8 as numbers, as Central does. */
 pg.types.setTypeParser(20, (v: string) => Number(v));
 
-const UPSERT = `
-INSERT INTO streams AS s (name, config, created_at, updated_at)
-VALUES ($1, central_merge_patch('{}'::jsonb, $2::jsonb), $3, $3)
-ON CONFLICT (name) DO UPDATE SET (config, updated_at) = (
-  SELECT x.m, CASE WHEN x.m IS DISTINCT FROM s.config THEN GREATEST(s.updated_at + 1, $3) ELSE s.updated_at END
-  FROM (SELECT CASE WHEN $4 THEN EXCLUDED.config ELSE central_merge_patch(s.config, $2::jsonb) END AS m) x)
-WHERE NOT ($4 OR $2::jsonb ? 'namespace') OR (EXCLUDED.config ->> 'namespace') IS NOT DISTINCT FROM s.namespace
-RETURNING name AS key, config, updated_at`;
+const UPSERT = upsertSql('streams', 'name');
 
 const LIST = 'SELECT name, config, updated_at FROM streams ORDER BY name LIMIT 101';
 

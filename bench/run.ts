@@ -23,6 +23,8 @@ import {
   type Sample,
 } from './lib.ts';
 import { consoleTable, verdict, writeMarkdown, type Report, type Row, type Settings } from './report.ts';
+import { migrate } from '../server/src/db/migrate.ts';
+import { openPostgres } from '../server/src/db/postgres.ts';
 
 const num = (name: string, dflt: number) => {
   const v = Number(process.env[name] ?? dflt);
@@ -40,7 +42,15 @@ const settings: Settings = {
 const OUTPUT = process.env.BENCH_OUTPUT ?? path.join(ROOT, 'BENCHMARKS.md');
 const API_KEY = 'bench-key';
 const PREFIX = '/central/api/v3';
-const MIGRATION = path.join(ROOT, 'server/src/db/migrations/0001_streams_streamers.sql');
+async function migrateDatabase(url: string) {
+  const db = await openPostgres(url, { retries: 0 });
+  try {
+    await migrate(db);
+  } finally {
+    await db.close();
+  }
+}
+
 const HEADERS = { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json' };
 
 const streamName = (i: number) => `bench-${String(i).padStart(5, '0')}`;
@@ -164,7 +174,7 @@ async function setUp(): Promise<Setup> {
   const centralUrl = await server.createDatabase('central');
   const ceilingUrl = await server.createDatabase('ceiling');
   const ceilingDb = await connect(ceilingUrl, 'ceiling');
-  await ceilingDb.query(fs.readFileSync(MIGRATION, 'utf8'));
+  await migrateDatabase(ceilingUrl);
 
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'central-bench-'));
   onCleanup('remove temp dir', () => fs.rmSync(tmp, { recursive: true, force: true }));

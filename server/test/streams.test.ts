@@ -52,6 +52,17 @@ for (const backend of await testBackends()) {
       });
     });
 
+    test('nulls are never stored, also inside lists, on create and on update', async () => {
+      const created = await t.call('PUT', `${P}/streams/n`, {
+        inputs: [{ url: 'udp://1', priority: null }],
+        dvr: { root: null },
+      });
+      assert.deepEqual(created.json().inputs, [{ url: 'udp://1' }]);
+      assert.deepEqual(created.json().dvr, {});
+      const updated = await t.call('PUT', `${P}/streams/n`, { inputs: [{ url: 'udp://2', comment: null }] });
+      assert.deepEqual(updated.json().inputs, [{ url: 'udp://2' }]);
+    });
+
     test('"$reset": true replaces the whole config', async () => {
       await t.call('PUT', `${P}/streams/a`, { name: 'a', title: 'A', inputs: [{ url: 'udp://1' }] });
       t.clock.advance(1000);

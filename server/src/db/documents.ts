@@ -13,20 +13,29 @@ export interface DocumentRow {
   [k: string]: unknown;
 }
 
+/**
+ * Create-or-merge in one statement. $1 key, $2 the patch (JSON), $3 now (ms), $4 replace instead of
+ * merge. A new document is the patch without its nulls. No row comes back when the change would move
+ * the document to another namespace (fixed at creation).
+ */
+export function upsertSql(table: string, key: string): string {
+  return `
+INSERT INTO ${table} AS s (${key}, config, created_at, updated_at)
+VALUES ($1, jsonb_strip_nulls($2::jsonb), $3, $3)
+ON CONFLICT (${key}) DO UPDATE SET (config, updated_at) = (
+  SELECT x.m, CASE WHEN x.m IS DISTINCT FROM s.config THEN GREATEST(s.updated_at + 1, $3) ELSE s.updated_at END
+  FROM (SELECT CASE WHEN $4 THEN EXCLUDED.config ELSE central_merge_patch(s.config, $2::jsonb) END AS m) x)
+WHERE NOT ($4 OR $2::jsonb ? 'namespace') OR (EXCLUDED.config ->> 'namespace') IS NOT DISTINCT FROM s.namespace
+RETURNING ${key} AS key, config, updated_at`;
+}
+
 /** A document collection's list spec; the select list is the document's own. */
 export type DocumentListSpec = Omit<ListSpec, 'select'>;
 
 export function documentRepo(spec: DocumentListSpec) {
   const { table, key } = spec;
   const columns = `${key} AS key, config, updated_at`;
-  const upsert = `
-INSERT INTO ${table} AS s (${key}, config, created_at, updated_at)
-VALUES ($1, central_merge_patch('{}'::jsonb, $2::jsonb), $3, $3)
-ON CONFLICT (${key}) DO UPDATE SET (config, updated_at) = (
-  SELECT x.m, CASE WHEN x.m IS DISTINCT FROM s.config THEN GREATEST(s.updated_at + 1, $3) ELSE s.updated_at END
-  FROM (SELECT CASE WHEN $4 THEN EXCLUDED.config ELSE central_merge_patch(s.config, $2::jsonb) END AS m) x)
-WHERE NOT ($4 OR $2::jsonb ? 'namespace') OR (EXCLUDED.config ->> 'namespace') IS NOT DISTINCT FROM s.namespace
-RETURNING ${columns}`;
+  const upsert = upsertSql(table, key);
   return {
     /** Creates or merges; returns null when the change would move the document to another namespace. */
     async upsert(db: Queryable, id: string, patch: Record<string, unknown>, reset: boolean, now: number) {
