@@ -6,6 +6,7 @@
 import Fastify from 'fastify';
 import pg from 'pg';
 import { upsertSql } from '../server/src/db/documents.ts';
+import { defaultPoolSize } from '../server/src/db/postgres.ts';
 
 /** int8 as numbers, as Central does. */
 pg.types.setTypeParser(20, (v: string) => Number(v));
@@ -14,7 +15,8 @@ const UPSERT = upsertSql('streams', 'name');
 
 const LIST = 'SELECT name, config, updated_at FROM streams ORDER BY name LIMIT 101';
 
-const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 20 });
+// The same pool size Central uses by default, so that the comparison is of the code, not the pool.
+const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL, max: defaultPoolSize() });
 const app = Fastify({ logger: false });
 
 app.put('/central/api/v3/streams/*', async (req) => {

@@ -22,6 +22,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
   return {
     configFile: null,
     databaseUrl: null,
+    databaseMaxConnections: null,
     apiKey: TEST_API_KEY,
     apiUrl: null,
     editAuth: TEST_EDIT_AUTH,

@@ -27,6 +27,7 @@ const LOG_LEVELS: Record<string, string> = {
 
 export const KNOWN_KEYS = [
   'DATABASE_URL',
+  'DATABASE_MAX_CONNECTIONS',
   'API_KEY',
   'API_URL',
   'EDIT_AUTH',
@@ -46,6 +47,8 @@ const ALIASES: Record<string, Key> = { LOGLEVEL: 'LOG_LEVEL', DATA_DIR: 'CENTRAL
 export interface Config {
   readonly configFile: string | null;
   readonly databaseUrl: string | null;
+  /** null: the default pool size (see db/postgres.ts). */
+  readonly databaseMaxConnections: number | null;
   /** null: generate one in the data directory on first start. */
   readonly apiKey: string | null;
   readonly apiUrl: string | null;
@@ -240,6 +243,13 @@ export function loadConfig(opts: LoadOptions = {}): { config: Config; warnings: 
   };
   const databaseUrl = get('DATABASE_URL') ?? null;
   if (databaseUrl) checkDatabaseUrl(databaseUrl, problems);
+  const maxConnRaw = get('DATABASE_MAX_CONNECTIONS');
+  let databaseMaxConnections: number | null = null;
+  if (maxConnRaw !== undefined) {
+    if (/^\d+$/.test(maxConnRaw) && Number(maxConnRaw) >= 1 && Number(maxConnRaw) <= 1000)
+      databaseMaxConnections = Number(maxConnRaw);
+    else problems.push(`DATABASE_MAX_CONNECTIONS: "${maxConnRaw}" is not a number of connections (1-1000)`);
+  }
   const apiKey = get('API_KEY') ?? null;
   if (apiKey !== null) {
     // eslint-disable-next-line no-control-regex -- control characters are exactly what we reject
@@ -278,6 +288,7 @@ export function loadConfig(opts: LoadOptions = {}): { config: Config; warnings: 
   const config: Config = Object.freeze({
     configFile,
     databaseUrl,
+    databaseMaxConnections,
     apiKey,
     apiUrl,
     editAuth: editAuth ? Object.freeze(editAuth) : null,

@@ -83,6 +83,7 @@ describe('configuration', () => {
       [{ DATABASE_URL: 'postgres://u:p@h/db?sslmode=sometimes' }, /^DATABASE_URL: sslmode "sometimes"/],
       [{ DATABASE_URL: 'postgres://u:%ZZ@h/db' }, /^DATABASE_URL: /],
       [{ API_KEY: 'has space' }, /^API_KEY: must not contain spaces/],
+      [{ DATABASE_MAX_CONNECTIONS: '0' }, /^DATABASE_MAX_CONNECTIONS: "0" is not a number of connections/],
       [{ API_KEY: 'KEY0' }, /^API_KEY: "KEY0" is the sample placeholder/],
       [{ API_URL: 'central:9019' }, /^API_URL: /],
       [{ EDIT_AUTH: 'adminonly' }, /^EDIT_AUTH: expected "login password"/],

@@ -1,6 +1,7 @@
 // PostgreSQL through node-postgres, with libpq's sslmode semantics (pg treats prefer/require as
 // verify-full and never falls back to plaintext) and percent-decoded credentials.
 import fs from 'node:fs';
+import os from 'node:os';
 import pg from 'pg';
 import type { Db, Queryable, Row } from './types.ts';
 import { DatabaseError } from './types.ts';
@@ -79,6 +80,15 @@ async function probe(config: pg.PoolConfig): Promise<void> {
   }
 }
 
+/**
+ * Connections per Central process: 2 x cores + 2 (PostgreSQL's usual sizing rule). More backends than
+ * that only contend for the CPU: on 2 cores 6 connections gave 4,400 PUT/s at p99 20 ms where 20 gave
+ * 3,300 at 31 ms (npm run bench).
+ */
+export function defaultPoolSize(): number {
+  return Math.max(4, os.availableParallelism() * 2 + 2);
+}
+
 export interface PostgresOptions {
   maxConnections?: number;
   retries?: number;
@@ -108,7 +118,7 @@ export async function openPostgres(url: string, opts: PostgresOptions = {}): Pro
       await new Promise((r) => setTimeout(r, opts.retryDelayMs ?? 1000));
     }
   }
-  const pool = new pg.Pool({ ...chosen, max: opts.maxConnections ?? 20 });
+  const pool = new pg.Pool({ ...chosen, max: opts.maxConnections ?? defaultPoolSize() });
   pool.on('error', (err) => opts.log?.(`idle PostgreSQL connection failed: ${describe(err)}`));
   const wrap = (c: pg.Pool | pg.PoolClient): Queryable => ({
     async query<T extends Row>(text: string, params?: unknown[], name?: string) {

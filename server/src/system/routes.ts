@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config.ts';
 import type { Db } from '../db/index.ts';
+import { defaultPoolSize } from '../db/postgres.ts';
 import { ApiError } from '../http/errors.ts';
 import type { Clock } from '../lib/clock.ts';
 
@@ -50,7 +51,10 @@ export function configRoutes(api: FastifyInstance, config: Config, db: Db, clock
     return {
       api_key: REDACTED,
       ...(config.apiUrl ? { api_url: config.apiUrl } : {}),
-      database: { url: redactDatabaseUrl(config.databaseUrl, db.kind, config.centralDir) },
+      database: {
+        url: redactDatabaseUrl(config.databaseUrl, db.kind, config.centralDir),
+        max_connections: db.kind === 'pglite' ? 1 : (config.databaseMaxConnections ?? defaultPoolSize()),
+      },
       ...(config.editAuth ? { edit_auth: { login: config.editAuth.login, password: REDACTED } } : {}),
       listeners: {
         http: [{ port: config.httpPort }],
