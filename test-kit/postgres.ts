@@ -8,6 +8,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
+import { selfSignedCert } from './tls.ts';
 
 const PG_BIN_DIRS = [
   '/usr/lib/postgresql/17/bin',
@@ -69,27 +70,7 @@ export async function startPostgres(opts: PgServerOptions = {}): Promise<PgServe
   const password = randomBytes(12).toString('hex');
   const data = path.join(dir, 'data');
   fs.writeFileSync(path.join(dir, 'pw'), password);
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '2',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=DNS:localhost,IP:127.0.0.1',
-      '-keyout',
-      path.join(dir, 'server.key'),
-      '-out',
-      path.join(dir, 'server.crt'),
-    ],
-    { stdio: 'pipe' },
-  );
+  selfSignedCert(dir, 'server');
   fs.chmodSync(path.join(dir, 'server.key'), 0o600);
   fs.chmodSync(dir, 0o755);
   if (asRoot) execFileSync('chown', ['-R', 'postgres:postgres', dir]);

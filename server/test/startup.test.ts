@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { spawnCentral } from '../../test-kit/central-process.ts';
 import { tempDir, testPostgres } from '../../test-kit/backends.ts';
+import { selfSignedCert } from '../../test-kit/tls.ts';
 
 const GUIDE_BODY = '{"name": "STREAM_NAME", "inputs": [{"url": "fake://fake"}]}';
 
@@ -17,33 +17,6 @@ async function guideRequest(port: number) {
     body: GUIDE_BODY,
   });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
-
-function selfSigned(dir: string, name: string) {
-  const key = path.join(dir, `${name}.key`);
-  const cert = path.join(dir, `${name}.crt`);
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=localhost',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-    ],
-    { stdio: 'pipe' },
-  );
-  return { key, cert };
 }
 
 describe('start-up as a real process', { timeout: 180_000 }, () => {
@@ -104,8 +77,8 @@ describe('start-up as a real process', { timeout: 180_000 }, () => {
 
   test('HTTPS with the certificate and key files; a mismatched pair is a start-up error', async () => {
     const dir = tempDir();
-    const a = selfSigned(dir, 'a');
-    const b = selfSigned(dir, 'b');
+    const a = selfSignedCert(dir, 'a');
+    const b = selfSignedCert(dir, 'b');
     const env = {
       CENTRAL_DIR: dir,
       HTTP_PORT: '0',
