@@ -105,10 +105,14 @@ describe('migrations', { skip: pg ? false : 'PostgreSQL is not installed here', 
     const dbs = await Promise.all(Array.from({ length: 5 }, () => openPostgres(url, { retries: 0 })));
     const applied = await Promise.all(dbs.map((d) => migrate(d)));
     assert.equal(applied.filter((a) => a.length > 0).length, 1, 'one process applied them');
-    assert.deepEqual(applied.flat(), ['0001_streams_streamers', '0002_faster_merge_patch']);
+    assert.deepEqual(applied.flat(), [
+      '0001_streams_streamers',
+      '0002_faster_merge_patch',
+      '0003_row_counts',
+    ]);
     const rows = (await dbs[0]!.query<{ n: number }>('SELECT count(*)::int AS n FROM central_migrations'))
       .rows;
-    assert.equal(rows[0]!.n, 2);
+    assert.equal(rows[0]!.n, 3);
     await Promise.all(dbs.map((d) => d.close()));
   });
 

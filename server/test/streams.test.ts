@@ -302,6 +302,28 @@ for (const backend of await testBackends()) {
       assert.deepEqual(got, { ...full, updated_at: t.clock.now() });
     });
 
+    test('estimated_count follows creates, updates, deletes and a rolled-back batch exactly', async () => {
+      const count = async () => (await t.call('GET', `${P}/streams?limit=1`)).json().estimated_count;
+      assert.equal(await count(), 0);
+      await Promise.all(Array.from({ length: 30 }, (_, i) => t.call('PUT', `${P}/streams/c${i}`, {})));
+      assert.equal(await count(), 30);
+      await t.call('PUT', `${P}/streams/c1`, { title: 'an update is not a new row' });
+      await t.call('DELETE', `${P}/streams/c2`);
+      assert.equal(await count(), 29);
+      assert.equal(
+        (await t.call('PUT', `${P}/streams/batch`, [{ name: 'new1' }, { name: 'x', title: 1 }])).statusCode,
+        400,
+      );
+      const failing = await t.call('PUT', `${P}/streams/batch`, [
+        { name: 'new2' },
+        { name: 'c3', namespace: 'late' },
+      ]);
+      assert.equal(failing.statusCode, 400, 'the namespace change fails inside the transaction');
+      assert.equal(await count(), 29, 'the rolled-back insert is not counted');
+      await t.reset();
+      assert.equal(await count(), 0, 'TRUNCATE resets the count');
+    });
+
     test('concurrent partial updates of one stream lose nothing', async () => {
       await t.call('PUT', `${P}/streams/c`, { name: 'c' });
       const fields = Array.from({ length: 20 }, (_, i) => `m${i}`);

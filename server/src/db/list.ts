@@ -222,19 +222,17 @@ export interface ListPage<R> {
   estimated_count: number;
 }
 
-/** Below this many rows the count is exact; above it an unfiltered count uses the planner's estimate. */
-const EXACT_COUNT_LIMIT = 50_000;
-
+/** Exact: unfiltered from the trigger-kept counters (migration 0003), filtered with count(*). */
 async function count(db: Queryable, spec: ListSpec, where: string[], params: unknown[]): Promise<number> {
   if (!where.length) {
-    const est = await db.query<{ n: number }>(
-      `SELECT reltuples::float8 AS n FROM pg_class WHERE oid = $1::regclass`,
+    const r = await db.query<{ n: number }>(
+      'SELECT COALESCE(sum(n), 0)::int AS n FROM central_row_counts WHERE tbl = $1',
       [spec.table],
+      'row_count',
     );
-    const n = Number(est.rows[0]?.n ?? -1);
-    if (n >= EXACT_COUNT_LIMIT) return Math.round(n);
+    return r.rows[0]!.n;
   }
-  const sql = `SELECT count(*)::int AS n FROM ${spec.table} t${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`;
+  const sql = `SELECT count(*)::int AS n FROM ${spec.table} t WHERE ${where.join(' AND ')}`;
   return (await db.query<{ n: number }>(sql, params)).rows[0]!.n;
 }
 
