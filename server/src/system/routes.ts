@@ -34,7 +34,7 @@ export function probeRoutes(api: FastifyInstance, db: Db, clock: Clock, info: Ru
   });
 }
 
-export function redactDatabaseUrl(url: string | null, kind: Db['kind'], centralDir: string): string {
+export function redactDatabaseUrl(url: string | null, centralDir: string): string {
   if (!url) return `pglite://${centralDir}/pglite`;
   try {
     const u = new URL(url);
@@ -52,7 +52,7 @@ export function configRoutes(api: FastifyInstance, config: Config, db: Db, clock
       api_key: REDACTED,
       ...(config.apiUrl ? { api_url: config.apiUrl } : {}),
       database: {
-        url: redactDatabaseUrl(config.databaseUrl, db.kind, config.centralDir),
+        url: redactDatabaseUrl(config.databaseUrl, config.centralDir),
         max_connections: db.kind === 'pglite' ? 1 : (config.databaseMaxConnections ?? defaultPoolSize()),
       },
       ...(config.editAuth ? { edit_auth: { login: config.editAuth.login, password: REDACTED } } : {}),
