@@ -45,6 +45,44 @@ describe('start-up as a real process', { timeout: 180_000 }, () => {
     await second.stop();
   });
 
+  test('kill -9 right after acknowledged writes loses none of them (embedded database)', async () => {
+    const dir = tempDir();
+    const env = { CENTRAL_DIR: dir, HTTP_PORT: '0', API_KEY: 'k-crash' };
+    const headers = { Authorization: 'Bearer k-crash', 'Content-Type': 'application/json' };
+    const first = spawnCentral(env);
+    const { http } = await first.ready;
+    const base = `http://127.0.0.1:${http}/central/api/v3`;
+    const acked: string[] = [];
+    await Promise.all(
+      Array.from({ length: 200 }, async (_, i) => {
+        const name = `crash/${i}`;
+        const res = await fetch(`${base}/streams/${name}`, {
+          method: 'PUT',
+          headers,
+          body: JSON.stringify({ inputs: [{ url: `udp://239.0.0.1:${1000 + i}` }] }),
+        });
+        if (res.status === 200) acked.push(name);
+      }),
+    );
+    assert.equal(acked.length, 200);
+    await first.stop('SIGKILL');
+    const second = spawnCentral(env);
+    const again = await second.ready;
+    const list = await fetch(
+      `http://127.0.0.1:${again.http}/central/api/v3/streams?limit=1000&name_like=crash/`,
+      { headers },
+    );
+    const body = (await list.json()) as {
+      streams: { name: string; inputs: { url: string }[] }[];
+      estimated_count: number;
+    };
+    assert.deepEqual(body.streams.map((s) => s.name).sort(), acked.sort());
+    assert.equal(body.estimated_count, 200);
+    for (const s of body.streams)
+      assert.equal(s.inputs[0]!.url, `udp://239.0.0.1:${1000 + Number(s.name.slice(6))}`);
+    await second.stop();
+  });
+
   test('two processes on one embedded database: the second refuses with a clear message', async () => {
     const dir = tempDir();
     const first = spawnCentral({ CENTRAL_DIR: dir, HTTP_PORT: '0', API_KEY: 'k-one' });
