@@ -20,8 +20,7 @@ let server: Promise<PgServer | null> | null = null;
 /** The PostgreSQL server for this process, or null when none can run here (outside CI). */
 export function testPostgres(): Promise<PgServer | null> {
   server ??= (async () => {
-    if (process.env.CENTRAL_TEST_PG_URL)
-      return attachPostgres(process.env.CENTRAL_TEST_PG_URL) as Promise<PgServer>;
+    if (process.env.CENTRAL_TEST_PG_URL) return attachPostgres(process.env.CENTRAL_TEST_PG_URL);
     if (findPgBin()) {
       const s = await startPostgres();
       process.once('beforeExit', () => void s.stop());

@@ -111,61 +111,31 @@ export async function startPostgres(opts: PgServerOptions = {}): Promise<PgServe
     '60',
     'start',
   ]);
-  const host = '127.0.0.1';
-  const adminUrl = `postgres://central_admin:${password}@${host}:${port}/postgres?sslmode=disable`;
-  const adminPool = new pg.Pool({
-    host,
-    port,
-    user: 'central_admin',
-    password,
-    database: 'postgres',
-    max: 2,
-  });
-  const version = Number(
-    (await adminPool.query("SELECT current_setting('server_version_num') AS v")).rows[0].v,
-  );
+  const adminUrl = `postgres://central_admin:${password}@127.0.0.1:${port}/postgres?sslmode=disable`;
   let stopped = false;
-  const stop = async () => {
+  const stopServer = (wait: boolean) => {
     if (stopped) return;
     stopped = true;
-    await adminPool.end().catch(() => {});
     try {
-      run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
+      run('pg_ctl', ['-D', data, '-m', 'immediate', ...(wait ? ['-w'] : []), 'stop']);
     } catch {
       /* already stopped */
     }
     fs.rmSync(dir, { recursive: true, force: true });
   };
-  process.once('exit', () => {
-    if (!stopped) {
-      try {
-        run('pg_ctl', ['-D', data, '-m', 'immediate', 'stop']);
-      } catch {
-        /* ignore */
-      }
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  });
-  return {
-    port,
-    host,
-    adminUrl,
-    certFile: path.join(dir, 'server.crt'),
-    version,
-    async createDatabase(prefix = 't') {
-      const name = `${prefix}_${randomBytes(6).toString('hex')}`;
-      await adminPool.query(`CREATE DATABASE ${name}`);
-      return `postgres://central_admin:${password}@${host}:${port}/${name}?sslmode=disable`;
-    },
-    admin: (sql, params) => adminPool.query(sql, params as unknown[]),
-    stop,
-  };
+  process.once('exit', () => stopServer(false));
+  return attachPostgres(adminUrl, path.join(dir, 'server.crt'), async () => stopServer(true));
 }
 
-/** Connects to an already running server given by its superuser URL (the test runner shares one). */
+/**
+ * A client for a running server given by its superuser URL: the test runner shares one server with
+ * every test file this way. `stopServer` runs after the admin pool is closed (for a server we started).
+ */
 export async function attachPostgres(
   adminUrl: string,
-): Promise<Omit<PgServer, 'stop' | 'certFile'> & { stop(): Promise<void>; certFile: string }> {
+  certFile = process.env.CENTRAL_TEST_PG_CERT ?? '',
+  stopServer: () => Promise<void> = async () => {},
+): Promise<PgServer> {
   const u = new URL(adminUrl);
   const adminPool = new pg.Pool({
     host: u.hostname,
@@ -182,7 +152,7 @@ export async function attachPostgres(
     port: Number(u.port),
     host: u.hostname,
     adminUrl,
-    certFile: process.env.CENTRAL_TEST_PG_CERT ?? '',
+    certFile,
     version,
     async createDatabase(prefix = 't') {
       const name = `${prefix}_${randomBytes(6).toString('hex')}`;
@@ -192,6 +162,9 @@ export async function attachPostgres(
       return url.toString();
     },
     admin: (sql, params) => adminPool.query(sql, params as unknown[]),
-    stop: () => adminPool.end(),
+    async stop() {
+      await adminPool.end().catch(() => {});
+      await stopServer();
+    },
   };
 }

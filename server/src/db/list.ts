@@ -47,11 +47,15 @@ export function resolveField(spec: ListSpec, path: string[]): Field | null {
   if (column) return column;
   let node: TSchema | undefined = spec.schema;
   let inArray = false;
-  for (const seg of path) {
+  // A path goes through lists transparently (`inputs.url` is the url of any input).
+  const unwrapLists = () => {
     while (node && schemaType(node) === 'array') {
       node = node.items as TSchema;
       inArray = true;
     }
+  };
+  for (const seg of path) {
+    unwrapLists();
     if (!node) return null;
     const props = node.properties as Record<string, TSchema> | undefined;
     const extra = node.additionalProperties as TSchema | boolean | undefined;
@@ -60,10 +64,7 @@ export function resolveField(spec: ListSpec, path: string[]): Field | null {
     else if (extra === true) return { kind: 'json', path, type: 'any', inArray, container: false };
     else return null;
   }
-  while (node && schemaType(node) === 'array') {
-    node = node.items as TSchema;
-    inArray = true;
-  }
+  unwrapLists();
   const t = node ? schemaType(node) : undefined;
   const container = t === 'object';
   const type: JsonType = t === 'string' || t === 'integer' || t === 'number' || t === 'boolean' ? t : 'any';

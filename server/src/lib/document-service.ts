@@ -80,7 +80,6 @@ export function documentService<P extends TSchema>(
     });
 
   return {
-    checkKey,
     async save(pathKey: string, body: unknown) {
       checkKey(pathKey);
       const { key, patch, reset } = prepare(body, pathKey);
@@ -101,7 +100,6 @@ export function documentService<P extends TSchema>(
           if (!(await repo.upsert(tx, it.key, it.patch, it.reset, now)))
             throw namespaceFixed(it.key, `/${i}`);
       });
-      return items.length;
     },
     async get(key: string) {
       const row = await repo.get(db, checkKey(key));

@@ -22,13 +22,16 @@ export function whoami(clock: Clock, info: RuntimeInfo) {
 export function probeRoutes(api: FastifyInstance, db: Db, clock: Clock, info: RuntimeInfo) {
   api.get('/monitoring/liveness', async () => whoami(clock, info));
   api.get('/monitoring/readiness', async () => {
+    let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
         db.query('SELECT 1'),
-        new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000).unref()),
+        new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), 2000))),
       ]);
     } catch {
       throw new ApiError(503, 'unavailable', 'the database does not answer');
+    } finally {
+      clearTimeout(timer);
     }
     return whoami(clock, info);
   });
