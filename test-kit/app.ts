@@ -2,8 +2,13 @@
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../server/src/app.ts';
 import type { Config } from '../server/src/config.ts';
+import { FLEET_DEFAULTS } from '../server/src/config-fleet.ts';
 import { migrate, type Db } from '../server/src/db/index.ts';
 import type { Backend } from './backends.ts';
+
+/** Empties every table the API and the loops write (the migrations' own bookkeeping stays). */
+export const RESET_SQL =
+  'TRUNCATE streams, streamers, stream_layouts, stream_layout_history, streamer_status, stream_status, streamer_pulls, central_leases';
 
 export const TEST_API_KEY = 'test-api-key-0123456789';
 export const TEST_EDIT_AUTH = { login: 'admin', password: 'admin' };
@@ -33,6 +38,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     logRequests: false,
     centralDir: '/tmp/central-test',
     provisionEnabled: true,
+    fleet: FLEET_DEFAULTS,
     ...overrides,
   };
 }
@@ -77,7 +83,7 @@ export async function startTestApp(backend: Backend, overrides: Partial<Config> 
       });
     },
     async reset() {
-      await db.exec('TRUNCATE streams, streamers');
+      await db.exec(RESET_SQL);
     },
     async close() {
       await app.close();

@@ -10,6 +10,11 @@ import { collectionRoutes } from './lib/collection-routes.ts';
 import { streamersService } from './streamers/service.ts';
 import { streamsService } from './streams/service.ts';
 import { configRoutes, probeRoutes, type RuntimeInfo } from './system/routes.ts';
+import { Pulls } from './config-external/pulls.ts';
+import { configExternalRoutes } from './config-external/routes.ts';
+import { clusterRoutes, playbackHandler } from './fleet/routes.ts';
+import { layoutRoutes, layoutsHistoryHandler } from './layouter/routes.ts';
+import type { StreamerClient } from './lib/streamer-client.ts';
 
 export const API_PREFIXES = ['/central/api/v3', '/streamer/api/v3'] as const;
 export const BODY_LIMIT = 1024 * 1024;
@@ -23,6 +28,10 @@ export interface AppDeps {
   info: RuntimeInfo;
   logger?: Logger | false;
   https?: { key: Buffer; cert: Buffer };
+  /** Shared by the HTTP and HTTPS apps; an app without one makes (and starts) its own. */
+  pulls?: Pulls;
+  /** Outbound calls to streamers (checks_enable); without one the check is skipped. */
+  client?: StreamerClient;
 }
 
 /** Clients send `Content-Type: application/json` even on GET and DELETE with no body; curl users
@@ -54,17 +63,29 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   installErrorHandler(app);
 
   const streams = streamsService(db, clock);
-  const streamers = streamersService(db, clock);
+  const streamers = streamersService(db, clock, deps.client ?? null);
   const creds = { apiKey: deps.apiKey, editAuth: config.editAuth };
+  let pulls = deps.pulls;
+  if (!pulls) {
+    const own = new Pulls(db, clock);
+    pulls = own;
+    app.addHook('onReady', () => own.start());
+    app.addHook('onClose', () => own.stop());
+  }
+  const streamSubs = { layouts: layoutsHistoryHandler(db), playback: playbackHandler(db) };
   const limiter = new LoginLimiter(() => clock.now());
   for (const prefix of API_PREFIXES) {
     app.register(
       async (api) => {
         probeRoutes(api, db, clock, info);
+        // Streamers authenticate with the key of their config_external URL; a wrong one is 403.
+        configExternalRoutes(api, db, creds, pulls);
         api.register(async (secured) => {
           requireAuth(secured, creds, limiter);
-          collectionRoutes(secured, 'streams', streams, STREAM_LIST_PARAMS);
+          collectionRoutes(secured, 'streams', streams, STREAM_LIST_PARAMS, streamSubs);
           collectionRoutes(secured, 'streamers', streamers, ['checks_enable']);
+          layoutRoutes(secured, db, clock, config);
+          clusterRoutes(secured, db, clock, info);
           configRoutes(secured, config, db, clock, info);
         });
       },

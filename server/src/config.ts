@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import tls from 'node:tls';
+import { FLEET_KEYS, parseFleetConfig, type FleetConfig } from './config-fleet.ts';
 
 export const DEFAULT_CONFIG_FILE = '/etc/central/central.conf';
 export const DEFAULT_HTTP_PORT = 9019;
@@ -39,6 +40,7 @@ export const KNOWN_KEYS = [
   'LOG_REQUESTS',
   'CENTRAL_DIR',
   'CLUSTER_NODE_CONFIG_PROVISION_ENABLED',
+  ...FLEET_KEYS,
 ] as const;
 type Key = (typeof KNOWN_KEYS)[number];
 /** Older spellings accepted in the file and the environment. */
@@ -66,6 +68,7 @@ export interface Config {
   readonly logRequests: boolean;
   readonly centralDir: string;
   readonly provisionEnabled: boolean;
+  readonly fleet: FleetConfig;
 }
 
 export class ConfigError extends Error {
@@ -284,6 +287,7 @@ export function loadConfig(opts: LoadOptions = {}): { config: Config; warnings: 
     ? parseBool('CLUSTER_NODE_CONFIG_PROVISION_ENABLED', provisionRaw, problems)
     : true;
   const centralDir = path.resolve(opts.cwd ?? process.cwd(), get('CENTRAL_DIR') ?? 'data');
+  const fleet = parseFleetConfig(get, parseBool, problems);
   if (problems.length) throw new ConfigError(problems);
   const config: Config = Object.freeze({
     configFile,
@@ -299,6 +303,7 @@ export function loadConfig(opts: LoadOptions = {}): { config: Config; warnings: 
     logRequests,
     centralDir,
     provisionEnabled,
+    fleet,
   });
   return { config, warnings };
 }

@@ -7,6 +7,9 @@ import { ConfigError, loadConfig, type Config } from './config.ts';
 import { DatabaseError, migrate, openDatabase } from './db/index.ts';
 import { systemClock } from './lib/clock.ts';
 import { ensureApiKey, ensureServerId } from './lib/secrets.ts';
+import { createStreamerClient } from './lib/streamer-client.ts';
+import { Pulls } from './config-external/pulls.ts';
+import { Fleet } from './fleet/leader.ts';
 
 function fail(message: string): never {
   process.stderr.write(`central: ${message}\n`);
@@ -63,7 +66,21 @@ async function main() {
     instanceId: randomUUID(),
     startedAt: Date.now(),
   };
-  const deps = { config, db, clock: systemClock, apiKey, info, logger };
+  const client = createStreamerClient({
+    timeoutMs: config.fleet.fetchTimeoutMs,
+    policy: { allow: [...config.fleet.allowCidrs], deny: [...config.fleet.denyCidrs] },
+  });
+  const pulls = new Pulls(db, systemClock, (m) => logger.warn(m));
+  await pulls.start();
+  const fleet = new Fleet({
+    db,
+    clock: systemClock,
+    config,
+    apiKey,
+    client,
+    log: (msg, extra) => logger.info(extra ?? {}, msg),
+  });
+  const deps = { config, db, clock: systemClock, apiKey, info, logger, pulls, client };
   const apps = [buildApp(deps)];
   if (config.https)
     apps.push(buildApp({ ...deps, https: { key: config.https.key, cert: config.https.cert } }));
@@ -72,7 +89,10 @@ async function main() {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping');
+    await fleet.stop();
+    await pulls.stop();
     await Promise.allSettled(apps.map((a) => a.close()));
+    client.close();
     await db.close();
     process.exit(0);
   };
@@ -94,6 +114,7 @@ async function main() {
     const addr = a.server.address();
     return typeof addr === 'object' && addr ? addr.port : addr;
   });
+  await fleet.start();
   logger.info({ http: ports[0], https: ports[1], database: db.kind }, 'central is ready');
 }
 

@@ -223,16 +223,24 @@ if (!conformancePresent && process.env.CI === 'true') {
 
       test('the saved objects read back as the SDK sent them', async () => {
         await prerequisites();
-        const { updated_at, ...stream } = (await t.call('GET', `${CENTRAL}/streams/test-name`)).json();
+        const { updated_at, stats, ...stream } = (await t.call('GET', `${CENTRAL}/streams/test-name`)).json();
         const { updated_at: _u, ...sent } = STREAM;
         assert.deepEqual(stream, sent);
+        assert.equal(stats.status, 'waiting', "observed state is the server's: not placed, so waiting");
         assert.equal(updated_at, t.clock.now(), "the server keeps updated_at, not the SDK's 0");
         const { updated_at: _v, ...sentStreamer } = streamerExample('test-hostname');
         // Runtime counters nested in the example (disk and proxy stats) are server-owned: not stored.
         const withoutStats = JSON.parse(
           JSON.stringify(sentStreamer, (k, v) => (k === 'stats' ? undefined : v)),
         );
-        assert.deepEqual((await t.call('GET', `${CENTRAL}/streamers/test-hostname`)).json(), withoutStats);
+        const {
+          stats: peer,
+          status,
+          ...streamer
+        } = (await t.call('GET', `${CENTRAL}/streamers/test-hostname`)).json();
+        assert.deepEqual(streamer, withoutStats);
+        assert.equal(peer, null, 'never reached: offline, so stats is null');
+        assert.equal(status.state, 'offline');
       });
     });
   }

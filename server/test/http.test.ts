@@ -130,7 +130,7 @@ describe('HTTP behaviour', () => {
 
   test('a 500 does not leak internals', async () => {
     const broken = await startTestApp(pgliteBackend);
-    await broken.db.exec('DROP TABLE streams');
+    await broken.db.exec('DROP TABLE streams CASCADE');
     const res = await broken.call('GET', '/central/api/v3/streams');
     assert.equal(res.statusCode, 500);
     assert.doesNotMatch(res.body, /streams|relation|SELECT|pglite|at /i);

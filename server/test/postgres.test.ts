@@ -109,6 +109,7 @@ describe('migrations', { skip: pg ? false : 'PostgreSQL is not installed here', 
       '0001_streams_streamers',
       '0002_faster_merge_patch',
       '0003_row_counts',
+      '0004_fleet',
     ]);
     const rows = (await dbs[0]!.query<{ n: number }>('SELECT count(*)::int AS n FROM central_migrations'))
       .rows;

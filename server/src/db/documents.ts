@@ -18,24 +18,27 @@ export interface DocumentRow {
  * merge. A new document is the patch without its nulls. No row comes back when the change would move
  * the document to another namespace (fixed at creation).
  */
-export function upsertSql(table: string, key: string): string {
+export function upsertSql(table: string, key: string, extra?: string): string {
   return `
-INSERT INTO ${table} AS s (${key}, config, created_at, updated_at)
+INSERT INTO ${table} AS t (${key}, config, created_at, updated_at)
 VALUES ($1, jsonb_strip_nulls($2::jsonb), $3, $3)
 ON CONFLICT (${key}) DO UPDATE SET (config, updated_at) = (
-  SELECT x.m, CASE WHEN x.m IS DISTINCT FROM s.config THEN GREATEST(s.updated_at + 1, $3) ELSE s.updated_at END
-  FROM (SELECT CASE WHEN $4 THEN EXCLUDED.config ELSE central_merge_patch(s.config, $2::jsonb) END AS m) x)
-WHERE NOT ($4 OR $2::jsonb ? 'namespace') OR (EXCLUDED.config ->> 'namespace') IS NOT DISTINCT FROM s.namespace
-RETURNING ${key} AS key, config, updated_at`;
+  SELECT x.m, CASE WHEN x.m IS DISTINCT FROM t.config THEN GREATEST(t.updated_at + 1, $3) ELSE t.updated_at END
+  FROM (SELECT CASE WHEN $4 THEN EXCLUDED.config ELSE central_merge_patch(t.config, $2::jsonb) END AS m) x)
+WHERE NOT ($4 OR $2::jsonb ? 'namespace') OR (EXCLUDED.config ->> 'namespace') IS NOT DISTINCT FROM t.namespace
+RETURNING t.${key} AS key, t.config, t.updated_at${extra ? `, ${extra}` : ''}`;
 }
 
-/** A document collection's list spec; the select list is the document's own. */
-export type DocumentListSpec = Omit<ListSpec, 'select'>;
+/**
+ * A document collection's list spec; the select list is the document's own plus `extra`: SQL select
+ * terms of the table alias `t` for state other writers keep (a stream's layout and status).
+ */
+export type DocumentListSpec = Omit<ListSpec, 'select'> & { extra?: string };
 
 export function documentRepo(spec: DocumentListSpec) {
   const { table, key } = spec;
-  const columns = `${key} AS key, config, updated_at`;
-  const upsert = upsertSql(table, key);
+  const columns = `t.${key} AS key, t.config, t.updated_at${spec.extra ? `, ${spec.extra}` : ''}`;
+  const upsert = upsertSql(table, key, spec.extra);
   return {
     /** Creates or merges; returns null when the change would move the document to another namespace. */
     async upsert(db: Queryable, id: string, patch: Record<string, unknown>, reset: boolean, now: number) {
@@ -48,7 +51,7 @@ export function documentRepo(spec: DocumentListSpec) {
     },
     async get(db: Queryable, id: string) {
       const r = await db.query<DocumentRow>(
-        `SELECT ${columns} FROM ${table} WHERE ${key} = $1`,
+        `SELECT ${columns} FROM ${table} t WHERE t.${key} = $1`,
         [id],
         `${table}_get`,
       );
@@ -61,7 +64,7 @@ export function documentRepo(spec: DocumentListSpec) {
       const { rows, ...page } = await listPage<DocumentRow>(db, { ...spec, select: columns }, query);
       return {
         ...page,
-        rows: rows.map((r): DocumentRow => ({ key: r.key, config: r.config, updated_at: r.updated_at })),
+        rows: rows.map(({ _k, ...r }): DocumentRow => r),
       };
     },
   };

@@ -54,7 +54,7 @@ export async function openPglite(dataDir: string): Promise<Db> {
     const wrap = (c: { query: typeof pg.query; exec: typeof pg.exec }): Queryable => ({
       async query<T extends Row>(text: string, params?: unknown[]) {
         const r = await c.query<T>(text, params);
-        return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
+        return { rows: r.rows, rowCount: Math.max(r.affectedRows ?? 0, r.rows.length) };
       },
       async exec(text: string) {
         await c.exec(text);
@@ -65,6 +65,10 @@ export async function openPglite(dataDir: string): Promise<Db> {
       ...wrap(pg),
       // PGlite has one connection: its transaction() holds it exclusively, other queries wait.
       transaction: (fn) => pg.transaction((tx) => fn(wrap(tx))),
+      listen: async (channel, fn) => {
+        const unlisten = await pg.listen(channel, fn);
+        return () => unlisten();
+      },
       async close() {
         try {
           await pg.close();

@@ -151,6 +151,47 @@ export async function openPostgres(url: string, opts: PostgresOptions = {}): Pro
         client.release();
       }
     },
+    listen: (channel, fn) => listenOn(chosen, channel, fn, opts.log),
     close: () => pool.end(),
+  };
+}
+
+/** One dedicated connection per channel, reconnected after a failure (notifications meanwhile are lost). */
+async function listenOn(
+  config: pg.ClientConfig,
+  channel: string,
+  fn: (payload: string) => void,
+  log?: (msg: string) => void,
+): Promise<() => Promise<void>> {
+  let client: pg.Client | null = null;
+  let closed = false;
+  let timer: NodeJS.Timeout | undefined;
+  const connect = async (): Promise<void> => {
+    const c = new pg.Client(config);
+    c.on('notification', (m) => {
+      if (m.channel === channel) fn(m.payload ?? '');
+    });
+    c.on('error', (err) => {
+      log?.(`LISTEN ${channel} connection failed: ${describe(err)}; reconnecting`);
+      c.end().catch(() => {});
+      if (client === c) client = null;
+      if (!closed) timer = setTimeout(() => void connect().catch(() => {}), 1000);
+    });
+    try {
+      await c.connect();
+      await c.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+      client = c;
+      if (closed) await c.end();
+    } catch (err) {
+      await c.end().catch(() => {});
+      if (!closed) timer = setTimeout(() => void connect().catch(() => {}), 1000);
+      throw err;
+    }
+  };
+  await connect();
+  return async () => {
+    closed = true;
+    clearTimeout(timer);
+    await client?.end().catch(() => {});
   };
 }

@@ -1,6 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { parseListQuery } from '../http/collection.ts';
+import { ApiError } from '../http/errors.ts';
 import type { DocumentService } from './document-service.ts';
+
+/** GET /<plural>/<key>/<suffix> handlers (a stream's layouts, its playback URLs). */
+export type SubResources = Record<string, (key: string, query: Record<string, unknown>) => Promise<unknown>>;
 
 /**
  * GET /<plural>, PUT /<plural>/batch, GET/PUT/DELETE /<plural>/<key>. Keys may contain "/" (stream
@@ -11,6 +15,7 @@ export function collectionRoutes(
   plural: string,
   service: DocumentService,
   listParams: readonly string[] = [],
+  sub: SubResources = {},
 ) {
   const keyOf = (req: { params: unknown }) => (req.params as { '*': string })['*'];
   api.get(`/${plural}`, async (req) =>
@@ -20,8 +25,22 @@ export function collectionRoutes(
     await service.saveBatch(req.body);
     return reply.status(204).send();
   });
-  api.get(`/${plural}/*`, async (req) => service.get(keyOf(req)));
-  api.put(`/${plural}/*`, async (req) => service.save(keyOf(req), req.body));
+  api.get(`/${plural}/*`, async (req) => {
+    const key = keyOf(req);
+    const slash = key.lastIndexOf('/');
+    const handler = slash > 0 ? sub[key.slice(slash + 1)] : undefined;
+    if (!handler) return service.get(key);
+    try {
+      return await handler(key.slice(0, slash), req.query as Record<string, unknown>);
+    } catch (e) {
+      // No such stream: maybe the whole path is a name that ends like a sub-resource.
+      if (e instanceof ApiError && e.status === 404) return service.get(key);
+      throw e;
+    }
+  });
+  api.put(`/${plural}/*`, async (req) =>
+    service.save(keyOf(req), req.body, req.query as Record<string, unknown>),
+  );
   api.delete(`/${plural}/*`, async (req, reply) => {
     await service.remove(keyOf(req));
     return reply.status(204).send();

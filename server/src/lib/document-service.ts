@@ -24,6 +24,12 @@ export interface DocumentKind<P extends TSchema> {
   normalize?: (patch: Record<string, unknown>) => void;
   /** Server-owned fields nested in the document, dropped from input: dotted paths, `*` for list items. */
   readOnly?: string[];
+  /** Runs before a single save is written (e.g. the streamer reachability check); throws to refuse it. */
+  beforeSave?: (
+    key: string,
+    patch: Record<string, unknown>,
+    params: Record<string, unknown>,
+  ) => Promise<void>;
   /** The object as answered by GET/PUT; `list` is true in list output (where secrets are hidden). */
   toWire: (row: DocumentRow, list: boolean) => Record<string, unknown>;
 }
@@ -80,9 +86,10 @@ export function documentService<P extends TSchema>(
     });
 
   return {
-    async save(pathKey: string, body: unknown) {
+    async save(pathKey: string, body: unknown, params: Record<string, unknown> = {}) {
       checkKey(pathKey);
       const { key, patch, reset } = prepare(body, pathKey);
+      await kind.beforeSave?.(key, patch, params);
       const row = await repo.upsert(db, key, patch, reset, clock.now());
       if (!row) throw namespaceFixed(key, '');
       return kind.toWire(row, false);

@@ -1,17 +1,45 @@
 import { CentralStream } from '@central/protocol';
 import { documentRepo, type DocumentListSpec } from '../db/documents.ts';
 
+const LAYOUT = `(SELECT jsonb_build_object('ingest', l.ingest, 'failover_from', l.failover_from,
+  'originator', l.originator, 'change_reason', l.change_reason, 'created_at', l.created_at)
+  FROM stream_layouts l WHERE l.name = t.name)`;
+const STATUS = `(SELECT jsonb_build_object('stats', ss.stats, 'running_since', ss.running_since)
+  FROM stream_status ss WHERE ss.name = t.name)`;
+const INGEST = `(SELECT jsonb_build_object('hostname', sr.hostname, 'public_payload_url', sr.config->>'public_payload_url',
+  'private_payload_url', sr.config->>'private_payload_url', 'api_url', sr.config->>'api_url')
+  FROM stream_layouts l JOIN streamers sr ON sr.hostname = l.ingest WHERE l.name = t.name)`;
+
 export const streamsListSpec: DocumentListSpec = {
   table: 'streams',
   key: 'name',
   doc: 'config',
   schema: CentralStream,
+  extra: `${LAYOUT} AS layout, ${STATUS} AS status, ${INGEST} AS ingest_streamer`,
   columns: {
     name: { kind: 'column', sql: 't.name', type: 'text', nullable: false },
     updated_at: { kind: 'column', sql: 't.updated_at', type: 'bigint', nullable: false },
     disabled: { kind: 'column', sql: 't.disabled', type: 'boolean', nullable: false },
     namespace: { kind: 'column', sql: 't.namespace', type: 'text', nullable: true },
     streamer_hostname: { kind: 'column', sql: 't.streamer_hostname', type: 'text', nullable: true },
+    'layout.ingest': {
+      kind: 'column',
+      sql: '(SELECT l.ingest FROM stream_layouts l WHERE l.name = t.name)',
+      type: 'text',
+      nullable: true,
+    },
+    'layout.failover_from': {
+      kind: 'column',
+      sql: '(SELECT l.failover_from FROM stream_layouts l WHERE l.name = t.name)',
+      type: 'text',
+      nullable: true,
+    },
+    'stats.status': {
+      kind: 'column',
+      sql: `(CASE WHEN t.disabled THEN NULL ELSE COALESCE((SELECT ss.stats->>'status' FROM stream_status ss WHERE ss.name = t.name), 'waiting') END)`,
+      type: 'text',
+      nullable: true,
+    },
   },
   search: (p) =>
     `strpos(lower(t.name || ' ' || coalesce(t.config->>'title', '') || ' ' || coalesce(t.config->>'comment', '') || ' ' ||

@@ -3,10 +3,50 @@ import type { Db } from '../db/index.ts';
 import type { DocumentRow } from '../db/documents.ts';
 import type { Clock } from '../lib/clock.ts';
 import { documentService } from '../lib/document-service.ts';
+import { namePath, payloadBase, type PayloadHost } from './playback.ts';
 import { streamsRepo } from './repo.ts';
 
-export function streamToWire(row: DocumentRow): Record<string, unknown> {
-  return { name: row.key, ...row.config, updated_at: row.updated_at };
+interface LayoutRow {
+  ingest: string | null;
+  failover_from: string | null;
+  originator: string;
+  change_reason: string | null;
+  created_at: number;
+}
+
+/** Drops nulls: the wire omits what is not set. */
+function compact<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null && v !== undefined)) as Partial<T>;
+}
+
+/**
+ * Observed stats as the API shows them: `lifetime` grows with the clock while the stream runs;
+ * an enabled stream nobody reports is `waiting`; `streaming_endpoint` points at its ingest streamer.
+ */
+function streamStats(row: DocumentRow, now: number): Record<string, unknown> | undefined {
+  if (row.config.disabled === true) return undefined;
+  const status = row.status as { stats: Record<string, unknown>; running_since: number | null } | null;
+  const stats: Record<string, unknown> = status
+    ? { ...status.stats }
+    : { status: 'waiting', alive: false, running_on: [] };
+  if (status?.running_since != null) stats.lifetime = Math.max(0, now - status.running_since);
+  const ingest = row.ingest_streamer as PayloadHost | null;
+  if (ingest) {
+    try {
+      stats.streaming_endpoint = `${payloadBase(ingest)}/${namePath(row.key)}`;
+    } catch {
+      /* a streamer URL that does not parse has no endpoint */
+    }
+  }
+  return stats;
+}
+
+export function streamToWire(row: DocumentRow, now: number): Record<string, unknown> {
+  const out: Record<string, unknown> = { name: row.key, ...row.config, updated_at: row.updated_at };
+  if (row.layout) out.layout = compact(row.layout as LayoutRow);
+  const stats = streamStats(row, now);
+  if (stats) out.stats = stats;
+  return out;
 }
 
 export function streamsService(db: Db, clock: Clock) {
@@ -18,7 +58,7 @@ export function streamsService(db: Db, clock: Clock) {
       keySchema: StreamName(),
       patchSchema: StreamPatch,
       readOnly: ['inputs.*.stats', 'pushes.*.stats'],
-      toWire: streamToWire,
+      toWire: (row) => streamToWire(row, clock.now()),
     },
     streamsRepo,
     db,

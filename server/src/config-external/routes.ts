@@ -1,0 +1,138 @@
+// The endpoints streamers poll (the config_external protocol), under /streamers/{hostname}. The
+// streamer's config_external URL carries Central's API key as userinfo, which arrives as Bearer (or
+// Basic with the key as user). A wrong key is 403, an unknown streamer 404.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Db } from '../db/types.ts';
+import { authorized, type Credentials } from '../http/auth.ts';
+import { ApiError, badParameter, notFound } from '../http/errors.ts';
+import type { Pulls } from './pulls.ts';
+import { renderList } from './render.ts';
+import { pullStreams, pullVersion, srtPortStream, type PullVersion } from './repo.ts';
+
+export const MAX_POLL_TIMEOUT_S = 60;
+const MAX_PULL_LIMIT = 10_000;
+const MAX_NAMES = 1000;
+
+type Query = Record<string, string | undefined>;
+
+function intParam(q: Query, key: string, min: number, max: number): number | null {
+  const v = q[key];
+  if (v === undefined || v === '') return null;
+  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max)
+    throw badParameter(key, `${key} must be an integer between ${min} and ${max}`);
+  return Number(v);
+}
+
+function namesParam(q: Query, required: boolean): string[] | null {
+  const v = q.name;
+  if (v === undefined || v === '') {
+    if (required) throw badParameter('name', 'name is required: a comma-separated list of stream names');
+    return null;
+  }
+  const names = v.split(',').filter(Boolean);
+  if (names.length > MAX_NAMES) throw badParameter('name', `at most ${MAX_NAMES} names`);
+  return names;
+}
+
+function cursorParam(q: Query): string | null {
+  const v = q.cursor;
+  if (v === undefined || v === '') return null;
+  try {
+    const c = JSON.parse(Buffer.from(v, 'base64url').toString('utf8')) as { a?: unknown };
+    if (typeof c.a === 'string') return c.a;
+  } catch {
+    /* reported below */
+  }
+  throw badParameter('cursor', 'cursor is not one this server issued');
+}
+
+export function configExternalRoutes(api: FastifyInstance, db: Db, creds: Credentials, pulls: Pulls) {
+  const streamer = async (req: FastifyRequest): Promise<{ hostname: string; v: PullVersion }> => {
+    if (!authorized(req.headers.authorization, creds))
+      throw new ApiError(
+        403,
+        'forbidden',
+        'Streamer unauthorized: the API key in config_external is not valid',
+      );
+    const { hostname } = req.params as { hostname: string };
+    const v = await pullVersion(db, hostname);
+    if (!v.exists) throw notFound(`streamer ${hostname} not found`);
+    pulls.touch(hostname);
+    pulls.counters.pulls++;
+    return { hostname, v };
+  };
+
+  const headers = (reply: FastifyReply) =>
+    reply
+      .header('content-type', 'application/json; charset=utf-8')
+      .header('x-config-server-separate-endpoints', 'true')
+      .header('x-config-server-poll-timeout', String(MAX_POLL_TIMEOUT_S))
+      .header('cache-control', 'no-cache');
+
+  /** A list of some streams of this streamer (by name and/or page). */
+  const page = async (hostname: string, v: PullVersion, q: Query, names: string[] | null) => {
+    const limit = intParam(q, 'limit', 1, MAX_PULL_LIMIT);
+    const rows = await pullStreams(db, hostname, { after: cursorParam(q), limit, names });
+    const more = limit !== null && rows.length > limit;
+    const shown = more ? rows.slice(0, limit) : rows;
+    const next = more ? Buffer.from(JSON.stringify({ a: shown.at(-1)!.name })).toString('base64url') : null;
+    return renderList(shown, v.changedAt, next);
+  };
+
+  api.get('/streamers/:hostname/streams', async (req, reply) => {
+    const q = req.query as Query;
+    const { hostname, v } = await streamer(req);
+    const names = namesParam(q, false);
+    headers(reply);
+    if (names || q.cursor || q.limit) return reply.send(await page(hostname, v, q, names));
+    // The whole list: versioned, so an unchanged one costs one primary-key lookup.
+    let version = v;
+    const etag = (x: PullVersion) => `"${x.version}"`;
+    if (req.headers['if-none-match'] === etag(version)) {
+      const timeout = intParam(q, 'poll_timeout', 0, 3600);
+      const waitMs = Math.min(timeout ?? 0, MAX_POLL_TIMEOUT_S) * 1000;
+      const changed =
+        waitMs > 0 &&
+        (await pulls.waitForChange(hostname, waitMs, async () => {
+          version = await pullVersion(db, hostname);
+          return !version.exists || etag(version) !== req.headers['if-none-match'];
+        }));
+      if (!changed) {
+        pulls.counters.notModified++;
+        return reply.status(304).header('etag', etag(version)).send();
+      }
+      if (!version.exists) throw notFound(`streamer ${hostname} not found`);
+    }
+    let body = pulls.cached(hostname, version.version);
+    if (body === null) {
+      body = renderList(
+        await pullStreams(db, hostname, { after: null, limit: null, names: null }),
+        version.changedAt,
+        null,
+      );
+      pulls.remember(hostname, version.version, body);
+    }
+    return reply.header('etag', etag(version)).send(body);
+  });
+
+  for (const path of ['update-streams', 'dynamic-streams'])
+    api.get(`/streamers/:hostname/${path}`, async (req, reply) => {
+      const q = req.query as Query;
+      const { hostname, v } = await streamer(req);
+      const names = namesParam(q, true);
+      return headers(reply).send(await page(hostname, v, q, names));
+    });
+
+  api.get('/streamers/:hostname/srt_port_resolve/:port', async (req, reply) => {
+    const q = req.query as Query;
+    const { hostname } = await streamer(req);
+    const { port } = req.params as { port: string };
+    if (!/^\d+$/.test(port) || Number(port) < 1 || Number(port) > 65535)
+      throw badParameter('port', 'port must be an integer between 1 and 65535');
+    const mode = q.mode ?? 'play';
+    if (mode !== 'play' && mode !== 'publish') throw badParameter('mode', 'mode must be play or publish');
+    const name = await srtPortStream(db, hostname, Number(port), mode);
+    if (!name) throw notFound(`no stream on port ${port} of streamer ${hostname}`);
+    return reply.header('content-type', 'text/plain; charset=utf-8').send(name);
+  });
+}

@@ -1,0 +1,109 @@
+// Fleet-control settings (health, layout, provisioning, outbound calls). Durations use Go syntax as
+// Flussonic's own variables do (`5s`, `500ms`, `1m`); a plain number is milliseconds.
+import { parseCidrList } from './lib/net-guard.ts';
+
+export const FLEET_KEYS = [
+  'STREAMS_STATS_FETCH_INTERVAL',
+  'STREAMER_DEAD_TIMEOUT',
+  'STREAMER_FETCH_TIMEOUT',
+  'LAYOUTER_ENABLED',
+  'LAYOUTER_SLEEPING_INTERVAL',
+  'LAYOUT_HOLD_DOWN',
+  'CONFIG_EXTERNAL_RECONCILIATION_INTERVAL',
+  'STREAMER_ALLOW_CIDRS',
+  'STREAMER_DENY_CIDRS',
+] as const;
+export type FleetKey = (typeof FLEET_KEYS)[number];
+
+export interface FleetConfig {
+  /** How often the health poller reads every streamer's stats and streams. */
+  readonly statsIntervalMs: number;
+  /** A streamer with no contact at all (no good poll, no pull) for this long is offline. */
+  readonly deadTimeoutMs: number;
+  /** Deadline of one outbound call to a streamer. */
+  readonly fetchTimeoutMs: number;
+  readonly layouterEnabled: boolean;
+  /** The layouter reconciles at least this often; changes wake it sooner. */
+  readonly layouterIntervalMs: number;
+  /** A recovered preferred streamer gets its streams back only after being online this long. */
+  readonly holdDownMs: number;
+  /** How often a provisioned streamer's config_external is checked again. */
+  readonly reconcileIntervalMs: number;
+  readonly allowCidrs: readonly string[];
+  readonly denyCidrs: readonly string[];
+}
+
+export const FLEET_DEFAULTS: FleetConfig = Object.freeze({
+  statsIntervalMs: 5000,
+  deadTimeoutMs: 15_000,
+  fetchTimeoutMs: 5000,
+  layouterEnabled: true,
+  layouterIntervalMs: 30_000,
+  holdDownMs: 60_000,
+  reconcileIntervalMs: 30_000,
+  allowCidrs: [],
+  denyCidrs: [],
+});
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** `1m30s`, `5s`, `250ms`, `5000` (ms). */
+export function parseDuration(v: string): number | null {
+  if (/^\d+$/.test(v)) return Number(v);
+  const parts = [...v.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
+  if (!parts.length || parts.map((p) => p[0]).join('') !== v) return null;
+  return Math.round(parts.reduce((sum, p) => sum + Number(p[1]) * UNITS[p[2]!]!, 0));
+}
+
+export function parseFleetConfig(
+  get: (k: FleetKey) => string | undefined,
+  parseBool: (key: string, v: string, problems: string[]) => boolean,
+  problems: string[],
+): FleetConfig {
+  const duration = (key: FleetKey, def: number, min: number, max: number) => {
+    const raw = get(key);
+    if (raw === undefined) return def;
+    const ms = parseDuration(raw.trim());
+    if (ms === null || ms < min || ms > max) {
+      problems.push(
+        `${key}: "${raw}" is not a duration between ${min} ms and ${max / 1000} s (e.g. 5s, 500ms)`,
+      );
+      return def;
+    }
+    return ms;
+  };
+  const cidrs = (key: FleetKey) => {
+    const raw = get(key);
+    if (raw === undefined) return [];
+    try {
+      return parseCidrList(raw, key);
+    } catch (e) {
+      problems.push((e as Error).message);
+      return [];
+    }
+  };
+  const d = FLEET_DEFAULTS;
+  const statsIntervalMs = duration('STREAMS_STATS_FETCH_INTERVAL', d.statsIntervalMs, 100, 3_600_000);
+  const deadTimeoutMs = duration('STREAMER_DEAD_TIMEOUT', d.deadTimeoutMs, 500, 86_400_000);
+  if (deadTimeoutMs <= statsIntervalMs)
+    problems.push(
+      `STREAMER_DEAD_TIMEOUT: ${deadTimeoutMs} ms must be longer than STREAMS_STATS_FETCH_INTERVAL (${statsIntervalMs} ms)`,
+    );
+  const layouterRaw = get('LAYOUTER_ENABLED');
+  return Object.freeze({
+    statsIntervalMs,
+    deadTimeoutMs,
+    fetchTimeoutMs: duration('STREAMER_FETCH_TIMEOUT', d.fetchTimeoutMs, 100, 300_000),
+    layouterEnabled: layouterRaw === undefined ? true : parseBool('LAYOUTER_ENABLED', layouterRaw, problems),
+    layouterIntervalMs: duration('LAYOUTER_SLEEPING_INTERVAL', d.layouterIntervalMs, 100, 3_600_000),
+    holdDownMs: duration('LAYOUT_HOLD_DOWN', d.holdDownMs, 0, 86_400_000),
+    reconcileIntervalMs: duration(
+      'CONFIG_EXTERNAL_RECONCILIATION_INTERVAL',
+      d.reconcileIntervalMs,
+      100,
+      86_400_000,
+    ),
+    allowCidrs: Object.freeze(cidrs('STREAMER_ALLOW_CIDRS')),
+    denyCidrs: Object.freeze(cidrs('STREAMER_DENY_CIDRS')),
+  });
+}

@@ -1,0 +1,158 @@
+// Runs the singleton loops (health poller, provisioner, layouter) in exactly one Central process: the
+// holder of the `leader` lease. Every process tries to take the lease every 2 s; the holder renews it
+// every 3 s (TTL 10 s), so a dead leader is replaced within about 12 s. Losing the lease stops the
+// loops at once; decision writes are fenced by the epoch regardless.
+import { randomUUID } from 'node:crypto';
+import type { Config } from '../config.ts';
+import { acquireLease, LEASE_RENEW_MS, releaseLease, type LeaseState } from '../db/lease.ts';
+import type { Db } from '../db/types.ts';
+import { HealthPoller } from '../health/poller.ts';
+import type { Clock } from '../lib/clock.ts';
+import type { StreamerClient } from '../lib/streamer-client.ts';
+import { Layouter } from '../layouter/loop.ts';
+import { Provisioner } from '../provisioner/provisioner.ts';
+
+const LEASE_NAME = 'leader';
+const RETRY_MS = 2000;
+const TICK_MS = 1000;
+
+interface Loops {
+  poller: HealthPoller;
+  provisioner: Provisioner;
+  layouter: Layouter;
+  timer: NodeJS.Timeout;
+}
+
+export class Fleet {
+  readonly holder = randomUUID();
+  private lease: LeaseState | null = null;
+  private loops: Loops | null = null;
+  private leaseTimer: NodeJS.Timeout | undefined;
+  private unlisten: (() => Promise<void>)[] = [];
+  private stopped = false;
+  private ticking = false;
+
+  constructor(
+    private readonly deps: {
+      db: Db;
+      clock: Clock;
+      config: Config;
+      apiKey: string;
+      client: StreamerClient;
+      log: (msg: string, extra?: Record<string, unknown>) => void;
+    },
+  ) {}
+
+  get isLeader() {
+    return this.loops !== null;
+  }
+
+  get epoch() {
+    return this.lease?.epoch ?? null;
+  }
+
+  get layouter() {
+    return this.loops?.layouter ?? null;
+  }
+
+  async start() {
+    const { db } = this.deps;
+    const listen = async (channel: string, fn: (payload: string) => void) => {
+      try {
+        this.unlisten.push(await db.listen(channel, fn));
+      } catch (e) {
+        this.deps.log(`LISTEN ${channel} failed: ${(e as Error).message}; loops rely on polling`);
+      }
+    };
+    await listen('central_layout', () => this.loops?.layouter.wake());
+    await listen('central_streamers', (h) => {
+      this.loops?.poller.pollSoon(h);
+      void this.tick();
+    });
+    await this.renew();
+  }
+
+  private schedule(ms: number) {
+    clearTimeout(this.leaseTimer);
+    if (!this.stopped) this.leaseTimer = setTimeout(() => void this.renew(), ms);
+  }
+
+  private async renew() {
+    try {
+      const epoch = await acquireLease(this.deps.db, LEASE_NAME, this.holder);
+      if (epoch === null) this.demote('another process holds the lease');
+      else {
+        if (this.lease && this.lease.epoch !== epoch) this.demote('the lease changed hands meanwhile');
+        this.lease = { name: LEASE_NAME, holder: this.holder, epoch };
+        if (!this.loops) this.promote();
+      }
+    } catch (e) {
+      this.demote(`renewing the lease failed: ${(e as Error).message}`);
+    }
+    this.schedule(this.loops ? LEASE_RENEW_MS : RETRY_MS);
+  }
+
+  private promote() {
+    const { db, clock, config, client, apiKey } = this.deps;
+    const log = (m: string) => this.deps.log(m);
+    const provisioner = new Provisioner({ db, clock, config, apiKey, client, log });
+    const poller: HealthPoller = new HealthPoller({
+      db,
+      clock,
+      fleet: config.fleet,
+      client,
+      since: clock.now(),
+      provisionError: (h) => provisioner.errorOf(h),
+      onStateChange: () => layouter.wake(),
+      log,
+    });
+    const layouter: Layouter = new Layouter({
+      db,
+      clock,
+      fleet: config.fleet,
+      lease: () => this.lease,
+      health: () => ({ version: poller.version, view: poller.view() }),
+      log,
+    });
+    const timer = setInterval(() => void this.tick(), TICK_MS);
+    this.loops = { poller, provisioner, layouter, timer };
+    this.deps.log('this process leads the fleet loops', { epoch: this.lease?.epoch });
+    void this.tick();
+  }
+
+  private demote(reason: string) {
+    if (this.loops) {
+      clearInterval(this.loops.timer);
+      this.loops.layouter.stop();
+      this.loops = null;
+      this.deps.log(`no longer leading the fleet loops: ${reason}`);
+    }
+    this.lease = null;
+  }
+
+  /** One round of the leader's loops: health first (it feeds the others), then provisioning, layout. */
+  async tick() {
+    const loops = this.loops;
+    if (!loops || this.ticking) return;
+    this.ticking = true;
+    try {
+      await loops.poller.tick();
+      loops.provisioner.tick(loops.poller.targets());
+      // Not awaited: a long layout round must not delay health evaluation.
+      void loops.layouter.maybeRun();
+    } catch (e) {
+      this.deps.log(`fleet tick failed: ${(e as Error).message}`);
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  async stop() {
+    this.stopped = true;
+    clearTimeout(this.leaseTimer);
+    const wasLeader = this.loops !== null;
+    this.demote('shutting down');
+    for (const u of this.unlisten) await u().catch(() => {});
+    if (wasLeader) await releaseLease(this.deps.db, LEASE_NAME, this.holder).catch(() => {});
+  }
+}

@@ -1,0 +1,152 @@
+// Writes config_external (and the cluster key) into each streamer's config with a partial
+// PUT /streamer/api/v3/config, right after the streamer is saved and again whenever a periodic check
+// finds it changed. Failures are retried with back-off and shown in the streamer's status; they never
+// block saving the streamer.
+import { createHash } from 'node:crypto';
+import type { Config } from '../config.ts';
+import type { Db } from '../db/types.ts';
+import type { Clock } from '../lib/clock.ts';
+import type { StreamerClient, StreamerTarget } from '../lib/streamer-client.ts';
+import { StreamerError } from '../lib/streamer-client.ts';
+import { writeProvision } from '../health/repo.ts';
+
+const MAX_BACKOFF_MS = 60_000;
+const MAX_CONCURRENT = 8;
+
+/** The URL a streamer pulls its streams from: the API key as userinfo, Central's API_URL as origin. */
+export function configExternalUrl(apiUrl: string, apiKey: string, hostname: string): string {
+  const u = new URL(apiUrl);
+  let prefix = u.pathname.replace(/\/+$/, '');
+  if (!/\/(central|streamer)\/api\/v3$/.test(prefix)) prefix += '/central/api/v3';
+  u.pathname = `${prefix}/streamers/${encodeURIComponent(hostname)}`;
+  u.username = encodeURIComponent(apiKey);
+  u.password = '';
+  u.search = '';
+  u.hash = '';
+  return u.toString();
+}
+
+/** For status output and logs: the key in the URL replaced. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//***@');
+}
+
+type Status = 'pending' | 'ok' | 'error' | 'disabled' | 'not_configured';
+
+interface HostState {
+  fingerprint: string;
+  status: Status;
+  error: string | null;
+  attempts: number;
+  nextAt: number;
+  inFlight: boolean;
+  written: string;
+}
+
+export class Provisioner {
+  private hosts = new Map<string, HostState>();
+  private inFlight = 0;
+
+  constructor(
+    private readonly deps: {
+      db: Db;
+      clock: Clock;
+      config: Config;
+      apiKey: string;
+      client: StreamerClient;
+      log: (msg: string) => void;
+    },
+  ) {}
+
+  /** The current problem, for the config_external_ok health check (null when fine or not attempted). */
+  errorOf(hostname: string): string | null {
+    const h = this.hosts.get(hostname);
+    return h?.status === 'error' ? h.error : null;
+  }
+
+  tick(targets: StreamerTarget[]) {
+    const now = this.deps.clock.now();
+    const seen = new Set(targets.map((t) => t.hostname));
+    for (const h of [...this.hosts.keys()]) if (!seen.has(h)) this.hosts.delete(h);
+    for (const t of targets) {
+      const url = this.url(t.hostname);
+      const fingerprint = createHash('sha256')
+        .update(JSON.stringify([t.api_url ?? '', t.cluster_key ?? '', url ?? '']))
+        .digest('hex');
+      let h = this.hosts.get(t.hostname);
+      if (!h || h.fingerprint !== fingerprint) {
+        h = {
+          fingerprint,
+          status: 'pending',
+          error: null,
+          attempts: 0,
+          nextAt: 0,
+          inFlight: false,
+          written: '',
+        };
+        this.hosts.set(t.hostname, h);
+      }
+      if (!this.deps.config.provisionEnabled) this.settle(t.hostname, h, 'disabled', null, Infinity);
+      else if (!url)
+        this.settle(
+          t.hostname,
+          h,
+          'not_configured',
+          'API_URL is not set, so Central cannot tell streamers where to pull their streams from; set API_URL (e.g. http://central.example.com:9019)',
+          Infinity,
+        );
+      else if (!h.inFlight && h.nextAt <= now && this.inFlight < MAX_CONCURRENT) void this.attempt(t, h, url);
+    }
+  }
+
+  private url(hostname: string): string | null {
+    const { apiUrl } = this.deps.config;
+    return apiUrl ? configExternalUrl(apiUrl, this.deps.apiKey, hostname) : null;
+  }
+
+  private async attempt(t: StreamerTarget, h: HostState, url: string) {
+    const { client, clock, config } = this.deps;
+    h.inFlight = true;
+    this.inFlight++;
+    try {
+      const current = await client.getConfig(t);
+      // A first save always writes (the cluster key may be new); later checks write only on drift.
+      if (h.status === 'pending' || current.config_external !== url) {
+        const patch: Record<string, unknown> = { config_external: url };
+        if (t.cluster_key) patch.cluster_key = t.cluster_key;
+        await client.putConfig(t, patch);
+      }
+      h.attempts = 0;
+      this.settle(t.hostname, h, 'ok', null, clock.now() + config.fleet.reconcileIntervalMs);
+    } catch (e) {
+      h.attempts++;
+      const msg = e instanceof StreamerError ? e.message : 'unexpected error';
+      const backoff = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.min(h.attempts - 1, 10));
+      this.settle(t.hostname, h, 'error', `cannot provision config_external: ${msg}`, clock.now() + backoff);
+    } finally {
+      h.inFlight = false;
+      this.inFlight--;
+    }
+  }
+
+  private settle(hostname: string, h: HostState, status: Status, error: string | null, nextAt: number) {
+    h.status = status;
+    h.error = error;
+    h.nextAt = nextAt;
+    const record = {
+      status,
+      ...(error ? { error } : {}),
+      ...(status === 'ok' || status === 'error'
+        ? { config_external: redactUrl(this.url(hostname) ?? '') }
+        : {}),
+      attempts: h.attempts,
+      ...(Number.isFinite(nextAt) ? { next_check_at: nextAt } : {}),
+    };
+    const key = JSON.stringify([status, error, h.attempts]);
+    if (key === h.written) return;
+    h.written = key;
+    writeProvision(this.deps.db, hostname, { ...record, updated_at: this.deps.clock.now() }).catch(
+      (e: Error) => this.deps.log(`recording provisioning status of ${hostname} failed: ${e.message}`),
+    );
+  }
+}

@@ -1,0 +1,248 @@
+// The streamer half of the config_external protocol: pulls `GET {base}/streams?host=<hostname>` the way a
+// Flussonic streamer does (period or long poll, ETag, cursor paging) and reports each complete outcome.
+import http from 'node:http';
+import https from 'node:https';
+
+export type ExternalErrorReason = 'network_error' | 'invalid_request' | 'malformed_json';
+
+/** Shape of server_stats.config_external_status (GF-model ConfigExternalErrorStatus). */
+export type ExternalStatus =
+  | { status: 'loaded' }
+  | { status: 'error'; while: 'refresh'; reason: ExternalErrorReason; code?: number; error?: string };
+
+export type StreamConfig = Record<string, unknown> & { name: string };
+
+export type PullResult =
+  | { kind: 'full'; streams: Map<string, StreamConfig> }
+  | { kind: 'not_modified' }
+  | { kind: 'error'; httpStatus: number | null; message: string; status: ExternalStatus };
+
+export interface Agents {
+  http: http.Agent;
+  https: https.Agent;
+}
+
+export function createAgents(): Agents {
+  return {
+    // One poll is in flight at a time; keep-alive so hundreds of streamers do not churn connections.
+    http: new http.Agent({ keepAlive: true, maxSockets: 2 }),
+    // A test streamer trusts any certificate: test Centrals use throw-away self-signed ones.
+    https: new https.Agent({ keepAlive: true, maxSockets: 2, rejectUnauthorized: false }),
+  };
+}
+
+export function destroyAgents(a: Agents): void {
+  a.http.destroy();
+  a.https.destroy();
+}
+
+export interface PollerOptions {
+  url: string;
+  hostname: string;
+  intervalMs: number;
+  longPoll: boolean;
+  agents: Agents;
+  onResult(r: PullResult): void;
+}
+
+const MAX_LONG_POLL_S = 30;
+const REQUEST_TIMEOUT_MS = 10_000;
+const MAX_BODY = 64 * 1024 * 1024;
+const MAX_PAGES = 10_000;
+
+interface Answer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+class PullError extends Error {
+  constructor(
+    readonly reason: ExternalErrorReason,
+    readonly httpStatus: number | null,
+    message: string,
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+}
+
+export class ConfigExternalPoller {
+  private timer: NodeJS.Timeout | null = null;
+  private readonly abort = new AbortController();
+  private stopped = false;
+  private etag: string | null = null;
+  /** Seconds Central lets us block (X-Config-Server-Poll-Timeout); 0 = plain periodic polling. */
+  private advertised = 0;
+  private readonly base: URL | null = null;
+  private readonly authorization: string | null = null;
+
+  constructor(private readonly o: PollerOptions) {
+    try {
+      const url = new URL(o.url);
+      // The API key travels as URL userinfo in config_external; it goes on the wire as a header.
+      const user = decodeURIComponent(url.username);
+      const pass = decodeURIComponent(url.password);
+      if (user && pass) this.authorization = `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
+      else if (user) this.authorization = `Bearer ${user}`;
+      url.username = '';
+      url.password = '';
+      url.pathname = url.pathname.replace(/\/*$/, '/streams');
+      this.base = url;
+    } catch {
+      this.base = null;
+    }
+  }
+
+  start(): void {
+    this.schedule(0);
+  }
+
+  /** Cancels the timer and any request in flight; no outcome is reported afterwards. */
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.abort.abort();
+  }
+
+  private get longPolling(): boolean {
+    return this.o.longPoll && this.advertised > 0;
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => void this.cycle(), ms);
+  }
+
+  private async cycle(): Promise<void> {
+    this.timer = null;
+    const r = await this.pull();
+    if (this.stopped) return;
+    this.o.onResult(r);
+    // A long poll returns only on change or timeout, so ask again at once; an error would spin, so wait.
+    if (!this.longPolling) this.schedule(this.o.intervalMs);
+    else this.schedule(r.kind === 'error' ? Math.min(this.o.intervalMs, 1000) : 0);
+  }
+
+  /** One complete walk over all pages; the running set is only ever replaced by a whole walk. */
+  private async pull(): Promise<PullResult> {
+    try {
+      const streams = new Map<string, StreamConfig>();
+      const seen = new Set<string>();
+      let cursor: string | null = null;
+      let etag: string | null = null;
+      for (let page = 0; page < MAX_PAGES; page++) {
+        const a = await this.fetchPage(page === 0, cursor);
+        if (page === 0 && (a.status === 200 || a.status === 304)) {
+          // Only a real answer says whether Central long-polls; an error page may come from a proxy.
+          const h = Number(a.headers['x-config-server-poll-timeout']);
+          this.advertised = Number.isFinite(h) && h > 0 ? Math.floor(h) : 0;
+        }
+        if (page === 0) {
+          if (a.status === 304 && this.etag !== null) return { kind: 'not_modified' };
+          const e = a.headers.etag;
+          etag = typeof e === 'string' && e ? e : null;
+        }
+        if (a.status < 200 || a.status > 299) {
+          const code = a.status === 401 || a.status === 403 ? 'invalid_authorization' : undefined;
+          throw new PullError('invalid_request', a.status, `HTTP ${a.status}: ${a.body.slice(0, 200)}`, code);
+        }
+        const body = parseList(a.body, a.status);
+        for (const s of body.streams) streams.set(s.name, s);
+        if (body.next === null) {
+          this.etag = etag;
+          return { kind: 'full', streams };
+        }
+        if (seen.has(body.next))
+          throw new PullError('malformed_json', a.status, `cursor loop at ${body.next}`);
+        seen.add(body.next);
+        cursor = body.next;
+      }
+      throw new PullError('malformed_json', 200, `more than ${MAX_PAGES} pages`);
+    } catch (e) {
+      const err =
+        e instanceof PullError ? e : new PullError('network_error', null, (e as Error).message || String(e));
+      const status: ExternalStatus = {
+        status: 'error',
+        while: 'refresh',
+        reason: err.reason,
+        ...(err.httpStatus !== null ? { code: err.httpStatus } : {}),
+        error: err.code ?? err.message,
+      };
+      return { kind: 'error', httpStatus: err.httpStatus, message: err.message, status };
+    }
+  }
+
+  private fetchPage(first: boolean, cursor: string | null): Promise<Answer> {
+    if (!this.base)
+      return Promise.reject(new PullError('invalid_request', null, 'config_external is not a URL'));
+    const url = new URL(this.base);
+    url.searchParams.set('host', this.o.hostname);
+    if (cursor !== null) url.searchParams.set('cursor', cursor);
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (this.authorization) headers.authorization = this.authorization;
+    let timeout = REQUEST_TIMEOUT_MS;
+    // Only the first page may block or be answered 304: later pages belong to a walk already under way.
+    if (first && this.etag) headers['if-none-match'] = this.etag;
+    if (first && this.longPolling) {
+      const wait = Math.min(this.advertised, MAX_LONG_POLL_S);
+      url.searchParams.set('poll_timeout', String(wait));
+      timeout += wait * 1000;
+    }
+    return this.get(url, headers, timeout);
+  }
+
+  private get(url: URL, headers: Record<string, string>, timeoutMs: number): Promise<Answer> {
+    return new Promise((resolve, reject) => {
+      const tls = url.protocol === 'https:';
+      const agent = tls ? this.o.agents.https : this.o.agents.http;
+      const options = { method: 'GET', headers, agent, signal: this.abort.signal };
+      const req = (tls ? https : http).request(url, options, (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size > MAX_BODY) req.destroy(new Error('answer too large'));
+          else chunks.push(c);
+        });
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString(),
+          }),
+        );
+        res.on('error', reject);
+        res.on('close', () => {
+          if (!res.complete) reject(new Error('connection closed mid-answer'));
+        });
+      });
+      req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer in ${timeoutMs} ms`)));
+      req.on('error', reject);
+      req.end();
+    });
+  }
+}
+
+/** `{streams:[{name,...}], updated_at, next?}`; anything else is malformed. */
+function parseList(text: string, status: number): { streams: StreamConfig[]; next: string | null } {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new PullError('malformed_json', status, 'answer is not JSON');
+  }
+  const o = body as { streams?: unknown; next?: unknown };
+  const ok =
+    !!o &&
+    typeof o === 'object' &&
+    Array.isArray(o.streams) &&
+    o.streams.every(
+      (s) => !!s && typeof s === 'object' && typeof (s as { name?: unknown }).name === 'string',
+    ) &&
+    (o.next === undefined || o.next === null || typeof o.next === 'string');
+  if (!ok) throw new PullError('malformed_json', status, 'answer is not a streams list');
+  const next = typeof o.next === 'string' && o.next !== '' ? o.next : null;
+  return { streams: o.streams as StreamConfig[], next };
+}
