@@ -134,4 +134,33 @@ describe('configuration', () => {
     });
     assert.ok(config.databaseUrl);
   });
+
+  test('fleet settings: Go durations or milliseconds, defaults, and errors that name the key', () => {
+    const { config } = loadConfig({
+      env: {
+        CENTRAL_STREAMS_STATS_FETCH_INTERVAL: '2s',
+        STREAMER_DEAD_TIMEOUT: '1m30s',
+        LAYOUT_HOLD_DOWN: '0',
+        STREAMER_ALLOW_CIDRS: '10.0.0.0/8, 192.168.1.10',
+      },
+      argv: NO_FILE,
+    });
+    assert.equal(config.fleet.statsIntervalMs, 2000);
+    assert.equal(config.fleet.deadTimeoutMs, 90_000);
+    assert.equal(config.fleet.holdDownMs, 0);
+    assert.equal(config.fleet.fetchTimeoutMs, 5000, 'default');
+    assert.equal(config.fleet.layouterEnabled, true, 'default');
+    assert.equal(config.fleet.allowCidrs.length, 2);
+    const p = problems({
+      STREAMS_STATS_FETCH_INTERVAL: 'soon',
+      STREAMER_DENY_CIDRS: '10.0.0.0/99',
+      LAYOUTER_ENABLED: 'maybe',
+    });
+    for (const key of ['STREAMS_STATS_FETCH_INTERVAL', 'STREAMER_DENY_CIDRS', 'LAYOUTER_ENABLED'])
+      assert.ok(p.some((x) => x.startsWith(key)), `${key} named in ${JSON.stringify(p)}`);
+    assert.match(
+      problems({ STREAMS_STATS_FETCH_INTERVAL: '10s', STREAMER_DEAD_TIMEOUT: '5s' }).join('\n'),
+      /STREAMER_DEAD_TIMEOUT: .* must be longer than STREAMS_STATS_FETCH_INTERVAL/,
+    );
+  });
 });

@@ -144,7 +144,8 @@ describe('HTTP behaviour', () => {
     assert.equal(body.api_key, '***');
     assert.deepEqual(body.edit_auth, { login: 'admin', password: '***' });
     assert.equal(body.log_requests, 'false');
-    assert.equal(body.layouter_enabled, 'false');
+    assert.equal(body.layouter_enabled, 'true');
+    assert.equal(body.layouter_sleeping_interval, 30000);
     assert.deepEqual(body.listeners.http, [{ port: 9019 }]);
     assert.ok(Number.isInteger(body.stats.uptime) && Number.isInteger(body.stats.started_at));
   });

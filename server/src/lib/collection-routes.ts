@@ -19,7 +19,10 @@ export function collectionRoutes(
 ) {
   const keyOf = (req: { params: unknown }) => (req.params as { '*': string })['*'];
   api.get(`/${plural}`, async (req) =>
-    service.list(parseListQuery(req.query as Record<string, unknown>, listParams)),
+    service.list(
+      parseListQuery(req.query as Record<string, unknown>, listParams),
+      req.query as Record<string, unknown>,
+    ),
   );
   api.put(`/${plural}/batch`, async (req, reply) => {
     await service.saveBatch(req.body);
@@ -29,12 +32,13 @@ export function collectionRoutes(
     const key = keyOf(req);
     const slash = key.lastIndexOf('/');
     const handler = slash > 0 ? sub[key.slice(slash + 1)] : undefined;
-    if (!handler) return service.get(key);
+    const params = req.query as Record<string, unknown>;
+    if (!handler) return service.get(key, params);
     try {
-      return await handler(key.slice(0, slash), req.query as Record<string, unknown>);
+      return await handler(key.slice(0, slash), params);
     } catch (e) {
       // No such stream: maybe the whole path is a name that ends like a sub-resource.
-      if (e instanceof ApiError && e.status === 404) return service.get(key);
+      if (e instanceof ApiError && e.status === 404) return service.get(key, params);
       throw e;
     }
   });

@@ -30,6 +30,8 @@ export interface DocumentKind<P extends TSchema> {
     patch: Record<string, unknown>,
     params: Record<string, unknown>,
   ) => Promise<void>;
+  /** Adds optional, query-selected parts to answered objects (a stream's ingest_history). */
+  decorate?: (items: Record<string, unknown>[], params: Record<string, unknown>) => Promise<void>;
   /** The object as answered by GET/PUT; `list` is true in list output (where secrets are hidden). */
   toWire: (row: DocumentRow, list: boolean) => Record<string, unknown>;
 }
@@ -108,17 +110,21 @@ export function documentService<P extends TSchema>(
             throw namespaceFixed(it.key, `/${i}`);
       });
     },
-    async get(key: string) {
+    async get(key: string, params: Record<string, unknown> = {}) {
       const row = await repo.get(db, checkKey(key));
       if (!row) throw notFound(`${kind.noun} ${key} not found`);
-      return kind.toWire(row, false);
+      const item = kind.toWire(row, false);
+      await kind.decorate?.([item], params);
+      return item;
     },
     async remove(key: string) {
       if (!(await repo.remove(db, checkKey(key)))) throw notFound(`${kind.noun} ${key} not found`);
     },
-    async list(query: ListQuery) {
+    async list(query: ListQuery, params: Record<string, unknown> = {}) {
       const { rows, ...rest } = await repo.list(db, query);
-      const items = rows.map((r) => project(kind.toWire(r, true), query.select, [kind.keyField]));
+      const wire = rows.map((r) => kind.toWire(r, true));
+      await kind.decorate?.(wire, params);
+      const items = wire.map((w) => project(w, query.select, [kind.keyField]));
       return { [kind.plural]: items, ...rest };
     },
   };

@@ -49,6 +49,30 @@ export function streamToWire(row: DocumentRow, now: number): Record<string, unkn
   return out;
 }
 
+const HISTORY_LENGTH = 5;
+
+/** `include_ingest_history=true`: layout.ingest_history, the last 5 ingests of each stream. */
+async function addIngestHistory(db: Db, items: Record<string, unknown>[], params: Record<string, unknown>) {
+  if (!/^(true|1)$/i.test(String(params.include_ingest_history ?? '')) || !items.length) return;
+  const r = await db.query<{ name: string; ingest: string | null; created_at: string | number; originator: string }>(
+    `SELECT h.name, h.ingest, h.created_at, h.originator FROM unnest($1::text[]) AS n(name),
+       LATERAL (SELECT name, ingest, created_at, originator FROM stream_layout_history x
+                WHERE x.name = n.name ORDER BY id DESC LIMIT ${HISTORY_LENGTH}) h`,
+    [items.map((i) => i.name)],
+  );
+  const byName = new Map<string, Record<string, unknown>[]>();
+  for (const h of r.rows) {
+    const list = byName.get(h.name) ?? [];
+    list.push(compact({ ingest: h.ingest, created_at: Number(h.created_at), originator: h.originator }));
+    byName.set(h.name, list);
+  }
+  for (const item of items) {
+    const history = byName.get(item.name as string);
+    if (!history) continue;
+    item.layout = { ...((item.layout as object | undefined) ?? {}), ingest_history: history };
+  }
+}
+
 export function streamsService(db: Db, clock: Clock) {
   return documentService(
     {
@@ -59,6 +83,7 @@ export function streamsService(db: Db, clock: Clock) {
       patchSchema: StreamPatch,
       readOnly: ['inputs.*.stats', 'pushes.*.stats'],
       toWire: (row) => streamToWire(row, clock.now()),
+      decorate: (items, params) => addIngestHistory(db, items, params),
     },
     streamsRepo,
     db,

@@ -75,7 +75,11 @@ export function configRoutes(api: FastifyInstance, config: Config, db: Db, clock
       },
       loglevel: config.logLevelName,
       log_requests: String(config.logRequests),
-      layouter_enabled: 'false',
+      layouter_enabled: String(config.fleet.layouterEnabled),
+      layouter_sleeping_interval: config.fleet.layouterIntervalMs,
+      config_external_reconciliation_interval: config.fleet.reconcileIntervalMs,
+      streams_stats_fetch_interval: `${config.fleet.statsIntervalMs}ms`,
+      streamer_fetch_timeout: `${config.fleet.fetchTimeoutMs}ms`,
       cluster: { node_config_provision_enabled: config.provisionEnabled },
       server_id: info.serverId,
       stats: {
