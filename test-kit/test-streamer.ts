@@ -154,7 +154,7 @@ export class TestStreamer {
     this.server = null;
     this.poller?.stop();
     this.poller = null;
-    // if (this.agents) destroyAgents(this.agents);
+    if (this.agents) destroyAgents(this.agents);
     this.agents = null;
     this.external = null;
     this.replaceStreams(new Map());

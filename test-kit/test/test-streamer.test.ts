@@ -365,6 +365,7 @@ describe('test streamer', () => {
     assert.equal(resources().length, before + 1, String(resources()));
     await central.close();
     client.destroy();
+    await delay(50); // handles finish closing a loop turn after 'close'
     assert.equal(resources().length, before, String(resources()));
   });
 });
