@@ -159,6 +159,8 @@ export const streamWritableFields = {
   webrtc_abr: Nullable(FreeObject()),
   transport: Nullable(Enum(['udp', 'tcp'] as const)),
   srt_publish: Nullable(FreeObject()),
+  srt_play: Nullable(FreeObject()),
+  srt: Nullable(Type.Integer({ minimum: 1, maximum: 65535 })),
   srt2_publish: Nullable(FreeObject()),
   srt_port_resolve: Nullable(Bool()),
   mpegts_pids: Nullable(FreeObject()),

@@ -157,7 +157,10 @@ describe('configuration', () => {
       LAYOUTER_ENABLED: 'maybe',
     });
     for (const key of ['STREAMS_STATS_FETCH_INTERVAL', 'STREAMER_DENY_CIDRS', 'LAYOUTER_ENABLED'])
-      assert.ok(p.some((x) => x.startsWith(key)), `${key} named in ${JSON.stringify(p)}`);
+      assert.ok(
+        p.some((x) => x.startsWith(key)),
+        `${key} named in ${JSON.stringify(p)}`,
+      );
     assert.match(
       problems({ STREAMS_STATS_FETCH_INTERVAL: '10s', STREAMER_DEAD_TIMEOUT: '5s' }).join('\n'),
       /STREAMER_DEAD_TIMEOUT: .* must be longer than STREAMS_STATS_FETCH_INTERVAL/,

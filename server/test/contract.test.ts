@@ -41,6 +41,17 @@ const COVERED = [
   'ConfigGet',
   'LivenessProbe',
   'ReadinessProbe',
+  'StreamLayoutsGet',
+  'BatchUpdateStreamsLayouts',
+  'ClusterStatsGet',
+  'PreviewLayoutChangeForStreamConfig',
+  'BatchStreamLayoutPreview',
+  'PreviewLayoutChangeForStreamerConfig',
+  'BatchStreamerLayoutPreview',
+  'StreamerStreamsList',
+  'StreamerUpdateStreamsList',
+  'StreamerDynamicStreamsList',
+  'SrtPortResolve',
 ] as const;
 type Covered = (typeof COVERED)[number];
 
@@ -58,7 +69,46 @@ const STATUS: Record<Covered, number> = {
   ConfigGet: 200,
   LivenessProbe: 200,
   ReadinessProbe: 200,
+  StreamLayoutsGet: 200,
+  BatchUpdateStreamsLayouts: 204,
+  ClusterStatsGet: 200,
+  PreviewLayoutChangeForStreamConfig: 200,
+  BatchStreamLayoutPreview: 200,
+  PreviewLayoutChangeForStreamerConfig: 200,
+  BatchStreamerLayoutPreview: 200,
+  StreamerStreamsList: 200,
+  StreamerUpdateStreamsList: 200,
+  StreamerDynamicStreamsList: 200,
+  SrtPortResolve: 200,
 };
+
+// The fleet operations need a placed stream and a streamer that reports (set up by fleetSetup).
+const FLEET_OPS = new Set<Covered>([
+  'StreamLayoutsGet',
+  'BatchUpdateStreamsLayouts',
+  'ClusterStatsGet',
+  'PreviewLayoutChangeForStreamConfig',
+  'BatchStreamLayoutPreview',
+  'PreviewLayoutChangeForStreamerConfig',
+  'BatchStreamerLayoutPreview',
+  'StreamerStreamsList',
+  'StreamerUpdateStreamsList',
+  'StreamerDynamicStreamsList',
+  'SrtPortResolve',
+]);
+
+// Query parameters the caller of the SDK must give (the example paths carry none).
+const QUERY: Partial<Record<Covered, string>> = {
+  StreamerUpdateStreamsList: '?name=test-name,other',
+  StreamerDynamicStreamsList: '?name=test-name,other',
+};
+
+// The example path's port is the placeholder `test-port`; a streamer always sends a number.
+const SRT_PORT = 9000;
+const examplePath = (op: Operation) =>
+  op.operation === 'SrtPortResolve'
+    ? op.example_path.replace(/test-port$/, String(SRT_PORT))
+    : op.example_path;
 
 // The SDK serialises whole structs, so `updated_at: 0` and the key field are always in a PUT body.
 const STREAM = {
@@ -98,8 +148,10 @@ if (!conformancePresent && process.env.CI === 'true') {
     fs.readFileSync(path.join(DIR, 'central-sdk-operations.json'), 'utf8'),
   ) as { operations: Operation[] };
   const ops = new Map(operations.map((o) => [o.operation, o]));
-  // The file's `list` flag is also set on ConfigGet; only the collection lists carry cursors.
-  const isList = (op: Operation) => op.operation.endsWith('sList');
+  // The file's `list` flag is also set on ConfigGet and others; only the collection lists carry
+  // estimated_count and both cursors. The config_external lists (streamers pull them) page with next only.
+  const isList = (op: Operation) => op.operation === 'StreamsList' || op.operation === 'StreamersList';
+  const isPull = (op: Operation) => /\/streamers\/%s\/[a-z-]+$/.test(op.path_template) && op.list;
   // strict: false makes ajv ignore the generator's x-go-type / x-always-sent-by-sdk annotations.
   const ajv = new Ajv2020({ strict: false, allErrors: true });
   ajv.addSchema(schema, 'central');
@@ -132,6 +184,22 @@ if (!conformancePresent && process.env.CI === 'true') {
       streamerExample('batch-1.example.com'),
       { hostname: 'batch-2.example.com', updated_at: 0, api_url: 'http://10.0.0.2:80' },
     ],
+    BatchUpdateStreamsLayouts: {
+      layouts: [
+        { name: 'test-name', ingest: 'other.example.com', change_reason: 'relayout_by_api' },
+        { name: 'other', ingest: 'test-hostname' },
+      ],
+    },
+    PreviewLayoutChangeForStreamConfig: { ...STREAM, disabled: true },
+    BatchStreamLayoutPreview: [
+      STREAM,
+      { name: 'preview-new', updated_at: 0, inputs: [{ url: 'fake://fake' }] },
+    ],
+    PreviewLayoutChangeForStreamerConfig: streamerExample('test-hostname'),
+    BatchStreamerLayoutPreview: [
+      streamerExample('test-hostname'),
+      { hostname: 'new.example.com', updated_at: 0, channel_limit: 10 },
+    ],
   };
 
   test('every covered operation is still in the SDK operation list', () => {
@@ -159,9 +227,33 @@ if (!conformancePresent && process.env.CI === 'true') {
         }
       };
 
+      // Both streams placed on test-hostname, which reports the SDK's own example stats; test-name plays
+      // SRT on SRT_PORT. srt_play is written in SQL: PUT drops it today (config-external.test.ts).
+      const fleetSetup = async () => {
+        const placed = await t.call('POST', `${CENTRAL}/streams/layouts`, {
+          layouts: [
+            { name: 'test-name', ingest: 'test-hostname' },
+            { name: 'other', ingest: 'test-hostname' },
+          ],
+        });
+        assert.equal(placed.statusCode, 204, `setup layouts: ${placed.body}`);
+        const stats = (ops.get('StreamerGet')?.example_response as { stats?: unknown } | undefined)?.stats;
+        await t.db.query(
+          `INSERT INTO streamer_status (hostname, state, online_since, last_poll_ok, stats, updated_at)
+           VALUES ('test-hostname', 'online', 0, $1, $2, $1)`,
+          [t.clock.now(), JSON.stringify(stats ?? {})],
+        );
+        await t.db.query(
+          `UPDATE streams SET config = config || jsonb_build_object('srt_play', jsonb_build_object('port', $1::int))
+           WHERE name = 'test-name'`,
+          [SRT_PORT],
+        );
+      };
+
       const send = (op: Operation, prefix: string, query = '') => {
-        assert.ok(op.example_path.startsWith(CENTRAL), op.example_path);
-        const url = prefix + op.example_path.slice(CENTRAL.length) + query;
+        const path = examplePath(op);
+        assert.ok(path.startsWith(CENTRAL), path);
+        const url = prefix + path.slice(CENTRAL.length) + query;
         const body = bodies[op.operation as Covered];
         // t.call sends Bearer auth and Content-Type: application/json even without a body, as the SDK does.
         return t.call(op.example_method as 'GET', url, body, { 'x-originator': 'flussonic-sdk' });
@@ -173,6 +265,7 @@ if (!conformancePresent && process.env.CI === 'true') {
           return;
         }
         if (!op.response_type) return;
+        assert.match(String(res.headers['content-type']), /^application\/json/, `${label}: JSON`);
         const body: Record<string, unknown> = res.json();
         const validate = validatorFor(op.response_type);
         assert.ok(
@@ -189,6 +282,11 @@ if (!conformancePresent && process.env.CI === 'true') {
             );
           assert.ok(Number.isInteger(body.estimated_count), `${label}: estimated_count must be an integer`);
         }
+        if (isPull(op))
+          assert.ok(
+            !('next' in body) || (typeof body.next === 'string' && body.next !== ''),
+            `${label}: next must be absent or a non-empty string, got ${JSON.stringify(body.next)}`,
+          );
       };
 
       for (const name of COVERED) {
@@ -199,8 +297,10 @@ if (!conformancePresent && process.env.CI === 'true') {
           for (const prefix of [CENTRAL, LEGACY]) {
             await t.reset();
             await prerequisites();
-            const res = await send(op, prefix);
-            const label: string = `${op.example_method} ${prefix}${op.example_path.slice(CENTRAL.length)}`;
+            if (FLEET_OPS.has(name)) await fleetSetup();
+            const query = QUERY[name] ?? '';
+            const res = await send(op, prefix, query);
+            const label: string = `${op.example_method} ${prefix}${examplePath(op).slice(CENTRAL.length)}${query}`;
             assert.equal(res.statusCode, STATUS[name], `${label}: ${res.body}`);
             checkBody(op, res, label);
             statuses.push(res.statusCode);
@@ -216,10 +316,64 @@ if (!conformancePresent && process.env.CI === 'true') {
               checkBody(op, second, `${label}?limit=1&cursor=…`);
               assert.ok(second.json().prev, `${label}: the second page must have a prev cursor`);
             }
+            if (isPull(op)) {
+              // Two streams on the streamer: a page of one has a next cursor leading to the other.
+              const amp = query ? '&' : '?';
+              const first = await send(op, prefix, `${query}${amp}limit=1`);
+              assert.equal(first.statusCode, 200, first.body);
+              checkBody(op, first, `${label} limit=1`);
+              const next = first.json().next;
+              assert.ok(next, `${label} limit=1 of 2 streams must have a next cursor`);
+              const second = await send(
+                op,
+                prefix,
+                `${query}${amp}limit=1&cursor=${encodeURIComponent(next)}`,
+              );
+              assert.equal(second.statusCode, 200, second.body);
+              checkBody(op, second, `${label} limit=1&cursor=…`);
+              const names = [...first.json().streams, ...second.json().streams].map(
+                (s: { name: string }) => s.name,
+              );
+              assert.deepEqual(names, ['other', 'test-name']);
+            }
           }
           assert.equal(statuses[1], statuses[0], 'the legacy prefix answers like the central one');
         });
       }
+
+      test('the fleet operations answer with content, not just a valid shape', async () => {
+        await prerequisites();
+        await fleetSetup();
+        const get = async (op: Covered, query = '') => {
+          const res = await send(ops.get(op)!, CENTRAL, query);
+          assert.equal(res.statusCode, 200, `${op}: ${res.body}`);
+          return res;
+        };
+        const history = (await get('StreamLayoutsGet')).json().layouts;
+        assert.equal(history[0].ingest, 'test-hostname');
+        const pulled = (await get('StreamerStreamsList')).json().streams.map((s: { name: string }) => s.name);
+        assert.deepEqual(pulled, ['other', 'test-name']);
+        const { streams: updated } = (await get('StreamerUpdateStreamsList', '?name=test-name')).json();
+        assert.deepEqual(
+          updated.map((s: { name: string }) => s.name),
+          ['test-name'],
+        );
+        const srt = await get('SrtPortResolve');
+        assert.equal(srt.body, 'test-name');
+        assert.match(String(srt.headers['content-type']), /^text\/plain/);
+        const stats = (await get('ClusterStatsGet')).json();
+        assert.equal(
+          stats.streamer_metrics.find((m: { hostname: string }) => m.hostname === 'test-hostname').status,
+          'operational',
+        );
+        const preview = (await get('PreviewLayoutChangeForStreamConfig')).json();
+        assert.deepEqual(
+          preview.changes.map((c: { name: string; change_reason: string }) => [c.name, c.change_reason]),
+          [['test-name', 'stream_disabled']],
+        );
+        const streamerPreview = (await get('BatchStreamerLayoutPreview')).json();
+        assert.ok(streamerPreview.changes.length > 0, 'the example streamer config moves streams');
+      });
 
       test('the saved objects read back as the SDK sent them', async () => {
         await prerequisites();

@@ -24,7 +24,10 @@ test('kill -9 of the leading Central: the other takes over within 15 s; nothing 
   const apiUrl = `http://127.0.0.1:${portB}`;
   const a = await startCentral({ CENTRAL_DIR: tempDir(), DATABASE_URL: url, API_URL: apiUrl });
   await waitUntil(() => LEADS.test(a.process.output()), 10_000, 'A leads');
-  const b: RunningCentral = await startCentral({ CENTRAL_DIR: tempDir(), DATABASE_URL: url, API_URL: apiUrl }, portB);
+  const b: RunningCentral = await startCentral(
+    { CENTRAL_DIR: tempDir(), DATABASE_URL: url, API_URL: apiUrl },
+    portB,
+  );
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   after(async () => {
@@ -35,8 +38,15 @@ test('kill -9 of the leading Central: the other takes over within 15 s; nothing 
   });
 
   for (const [i, s] of streamers.entries())
-    assert.equal((await b.api('PUT', `/streamers/${s.hostname}`, { api_url: s.apiUrl, cluster_key: `ck-${i + 1}` })).status, 200);
-  const streams = Array.from({ length: 24 }, (_, i) => ({ name: `c${i}`, inputs: [{ url: `fake://c${i}` }] }));
+    assert.equal(
+      (await b.api('PUT', `/streamers/${s.hostname}`, { api_url: s.apiUrl, cluster_key: `ck-${i + 1}` }))
+        .status,
+      200,
+    );
+  const streams = Array.from({ length: 24 }, (_, i) => ({
+    name: `c${i}`,
+    inputs: [{ url: `fake://c${i}` }],
+  }));
   assert.equal((await b.api('PUT', '/streams/batch', streams)).status, 204);
   const total = () => streamers.reduce((n, s) => n + (s.running ? s.streams.size : 0), 0);
   await waitUntil(() => total() === 24, 10_000, 'all streams pulled');
@@ -48,7 +58,9 @@ test('kill -9 of the leading Central: the other takes over within 15 s; nothing 
   const takeover = Date.now() - killedAt;
   t.diagnostic(`leader killed → the other leads after ${takeover} ms`);
   assert.ok(takeover < 15_000);
-  const epochs = await client.query<{ epoch: string }>(`SELECT epoch FROM central_leases WHERE name = 'leader'`);
+  const epochs = await client.query<{ epoch: string }>(
+    `SELECT epoch FROM central_leases WHERE name = 'leader'`,
+  );
   assert.equal(Number(epochs.rows[0]!.epoch), 2, 'the new leader writes with a new epoch');
 
   // The new leader's loops work: a streamer dies and its streams move.
@@ -65,7 +77,9 @@ test('kill -9 of the leading Central: the other takes over within 15 s; nothing 
     5000,
     'every stream on exactly one live streamer',
   );
-  const placed = await client.query<{ name: string; ingest: string }>('SELECT name, ingest FROM stream_layouts');
+  const placed = await client.query<{ name: string; ingest: string }>(
+    'SELECT name, ingest FROM stream_layouts',
+  );
   assert.equal(placed.rowCount, 24);
   for (const r of placed.rows) assert.ok(streamers.find((s) => s.hostname === r.ingest)?.streams.has(r.name));
   const both = [...streamers[1]!.streams.keys()].filter((n) => streamers[2]!.streams.has(n));

@@ -113,7 +113,7 @@ describe('migrations', { skip: pg ? false : 'PostgreSQL is not installed here', 
     ]);
     const rows = (await dbs[0]!.query<{ n: number }>('SELECT count(*)::int AS n FROM central_migrations'))
       .rows;
-    assert.equal(rows[0]!.n, 3);
+    assert.equal(rows[0]!.n, 4);
     await Promise.all(dbs.map((d) => d.close()));
   });
 

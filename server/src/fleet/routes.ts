@@ -49,11 +49,12 @@ export async function clusterStats(db: Db, clock: Clock, info: RuntimeInfo) {
   const rows = await db.query<StreamerStatRow>(
     `SELECT s.hostname, st.state, st.stats,
        count(ss.name) FILTER (WHERE ss.stats->>'status' = 'running')::int AS running,
-       count(l.name) FILTER (WHERE COALESCE(ss.stats->>'status', 'waiting') NOT IN ('running', 'error'))::int AS waiting,
+       count(t.name) FILTER (WHERE COALESCE(ss.stats->>'status', 'waiting') NOT IN ('running', 'error'))::int AS waiting,
        count(ss.name) FILTER (WHERE ss.stats->>'status' = 'error')::int AS failing
      FROM streamers s LEFT JOIN streamer_status st ON st.hostname = s.hostname
        LEFT JOIN stream_layouts l ON l.ingest = s.hostname
-       LEFT JOIN stream_status ss ON ss.name = l.name
+       LEFT JOIN streams t ON t.name = l.name AND NOT t.disabled
+       LEFT JOIN stream_status ss ON ss.name = t.name
      GROUP BY s.hostname, st.state, st.stats ORDER BY s.hostname`,
   );
   const s = streams.rows[0]!;

@@ -60,13 +60,16 @@ function parseManualLayouts(body: unknown, now: number): LayoutChange[] {
   if (!Array.isArray(list)) throw badRequest('body must be {"layouts": [...]}', { pointer: '/layouts' });
   if (list.length > MAX_LAYOUTS)
     throw badRequest(`at most ${MAX_LAYOUTS} layouts per request`, { pointer: '/layouts' });
+  const seen = new Set<string>();
   return list.map((item, i) => {
     const at = (f: string) => ({ pointer: `/layouts/${i}/${f}` });
     if (!isObject(item) || typeof item.name !== 'string' || !item.name)
       throw badRequest(`layouts[${i}].name is required`, at('name'));
+    if (seen.has(item.name)) throw badRequest(`layouts[${i}].name ${item.name} is listed twice`, at('name'));
+    seen.add(item.name);
     for (const f of ['ingest', 'failover_from'])
-      if (item[f] != null && typeof item[f] !== 'string')
-        throw badRequest(`layouts[${i}].${f} must be a string`, at(f));
+      if (item[f] != null && (typeof item[f] !== 'string' || !item[f]))
+        throw badRequest(`layouts[${i}].${f} must be a streamer hostname or null`, at(f));
     const reason = item.change_reason ?? 'relayout_by_api';
     if (typeof reason !== 'string' || !LAYOUT_REASONS.includes(reason))
       throw badRequest(`layouts[${i}].change_reason is not a known reason`, at('change_reason'));
@@ -92,7 +95,8 @@ export function layoutRoutes(api: FastifyInstance, db: Db, clock: Clock, config:
       const names = changes.map((c) => c.name);
       const hosts = changes.map((c) => c.layout.ingest).filter((h): h is string => !!h);
       const found = await tx.query<{ name: string; ingest: string | null }>(
-        `SELECT t.name, l.ingest FROM streams t LEFT JOIN stream_layouts l ON l.name = t.name WHERE t.name = ANY($1::text[])`,
+        `SELECT t.name, l.ingest FROM streams t LEFT JOIN stream_layouts l ON l.name = t.name
+         WHERE t.name = ANY($1::text[]) FOR UPDATE OF t`,
         [names],
       );
       const current = new Map(found.rows.map((r) => [r.name, r.ingest]));
@@ -110,12 +114,15 @@ export function layoutRoutes(api: FastifyInstance, db: Db, clock: Clock, config:
         if (c.layout.ingest && !knownSet.has(c.layout.ingest))
           throw badRequest(`streamer ${c.layout.ingest} not found`, { pointer: `/layouts/${i}/ingest` });
       });
-      await tx.query('SELECT 1 FROM stream_layouts WHERE name = ANY($1::text[]) FOR UPDATE', [names]);
+      let applied: number;
       try {
-        await applyChanges(tx, changes);
+        applied = await applyChanges(tx, changes);
       } catch (e) {
         throw new ApiError(400, 'invalid_layout', (e as Error).message, { pointer: '/layouts' });
       }
+      // The layouter moved one of these streams between our read and our write: all or nothing.
+      if (applied < changes.length)
+        throw new ApiError(409, 'conflict', 'a layout changed meanwhile; nothing was written, try again');
     });
     return reply.status(204).send();
   });

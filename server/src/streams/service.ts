@@ -54,7 +54,12 @@ const HISTORY_LENGTH = 5;
 /** `include_ingest_history=true`: layout.ingest_history, the last 5 ingests of each stream. */
 async function addIngestHistory(db: Db, items: Record<string, unknown>[], params: Record<string, unknown>) {
   if (!/^(true|1)$/i.test(String(params.include_ingest_history ?? '')) || !items.length) return;
-  const r = await db.query<{ name: string; ingest: string | null; created_at: string | number; originator: string }>(
+  const r = await db.query<{
+    name: string;
+    ingest: string | null;
+    created_at: string | number;
+    originator: string;
+  }>(
     `SELECT h.name, h.ingest, h.created_at, h.originator FROM unnest($1::text[]) AS n(name),
        LATERAL (SELECT name, ingest, created_at, originator FROM stream_layout_history x
                 WHERE x.name = n.name ORDER BY id DESC LIMIT ${HISTORY_LENGTH}) h`,

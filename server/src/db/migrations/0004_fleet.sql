@@ -145,6 +145,7 @@ CREATE FUNCTION central_streamers_changed() RETURNS trigger LANGUAGE plpgsql AS 
 BEGIN
   IF TG_OP = 'DELETE' THEN
     DELETE FROM streamer_status WHERE hostname = OLD.hostname;
+    DELETE FROM streamer_pulls WHERE hostname = OLD.hostname;
     PERFORM pg_notify('central_streamers', OLD.hostname);
   ELSE
     PERFORM pg_notify('central_streamers', NEW.hostname);
