@@ -186,8 +186,15 @@ for (const backend of backends) {
         'pref back on s1 after the hold-down',
       );
       assert.ok(Date.now() - onlineAt >= 4500, 'not before the 5 s hold-down');
-      const back = await central.api<Stream>('GET', '/streams/pref');
+      const back = await central.api<Stream & { layout: { ingest_history: { ingest: string }[] } }>(
+        'GET',
+        '/streams/pref?include_ingest_history=true',
+      );
       assert.equal(back.body.layout?.ingest, 's1');
+      const ingests = back.body.layout.ingest_history.map((h) => h.ingest);
+      assert.equal(ingests.length, 3, 'placed, failed over, returned');
+      assert.equal(ingests[0], 's1');
+      assert.equal(ingests[2], 's1');
       await waitUntil(
         () => !streamers[1]!.streams.has('pref') && !streamers[2]!.streams.has('pref'),
         2000,
