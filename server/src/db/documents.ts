@@ -33,7 +33,11 @@ RETURNING t.${key} AS key, t.config, t.updated_at${extra ? `, ${extra}` : ''}`;
  * A document collection's list spec; the select list is the document's own plus `extra`: SQL select
  * terms of the table alias `t` for state other writers keep (a stream's layout and status).
  */
-export type DocumentListSpec = Omit<ListSpec, 'select'> & { extra?: string };
+export type DocumentListSpec = Omit<ListSpec, 'select'> & {
+  extra?: string;
+  /** A SQL function doing the upsert for many documents in one statement (migration 0005). */
+  upsertManyFunction?: string;
+};
 
 export function documentRepo(spec: DocumentListSpec) {
   const { table, key } = spec;
@@ -48,6 +52,29 @@ export function documentRepo(spec: DocumentListSpec) {
         `${table}_upsert`,
       );
       return r.rows[0] ?? null;
+    },
+    /** Creates or merges each item in order; the index of the first refused one, or -1. */
+    async upsertMany(
+      db: Queryable,
+      items: { key: string; patch: Record<string, unknown>; reset: boolean }[],
+      now: number,
+    ): Promise<number> {
+      if (spec.upsertManyFunction) {
+        const r = await db.query<{ refused: number }>(
+          `SELECT ${spec.upsertManyFunction}($1::text[], $2::jsonb[], $3::boolean[], $4) AS refused`,
+          [
+            items.map((i) => i.key),
+            items.map((i) => JSON.stringify(i.patch)),
+            items.map((i) => i.reset),
+            now,
+          ],
+          `${table}_upsert_many`,
+        );
+        return r.rows[0]!.refused;
+      }
+      for (const [i, it] of items.entries())
+        if (!(await this.upsert(db, it.key, it.patch, it.reset, now))) return i;
+      return -1;
     },
     async get(db: Queryable, id: string) {
       const r = await db.query<DocumentRow>(

@@ -14,7 +14,7 @@ import { Provisioner } from '../provisioner/provisioner.ts';
 
 const LEASE_NAME = 'leader';
 const RETRY_MS = 2000;
-const TICK_MS = 1000;
+const TICK_MS = 500;
 
 interface Loops {
   poller: HealthPoller;
@@ -124,6 +124,8 @@ export class Fleet {
     if (this.loops) {
       clearInterval(this.loops.timer);
       this.loops.layouter.stop();
+      this.loops.poller.stop();
+      this.loops.provisioner.stop();
       this.loops = null;
       this.deps.log(`no longer leading the fleet loops: ${reason}`);
     }

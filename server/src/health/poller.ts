@@ -16,7 +16,7 @@ import {
 import { healthChecks, streamerState, type StreamerState } from './state.ts';
 import { StreamObservations } from './streams.ts';
 
-const MAX_CONCURRENT_POLLS = 16;
+const MAX_CONCURRENT_POLLS = 32;
 
 interface Host {
   target: StreamerTarget;
@@ -49,6 +49,11 @@ export class HealthPoller {
   private inFlight = 0;
   private streams = new StreamObservations();
   private lastTickAt = 0;
+  private stopped = false;
+  /** A demoted leader's poller starts nothing more (polls in flight just end). */
+  stop() {
+    this.stopped = true;
+  }
   /** Moves whenever a streamer changes state: the layouter compares it to skip idle rounds. */
   version = 0;
 
@@ -82,9 +87,7 @@ export class HealthPoller {
       this.lastTickAt > 0 && now - this.lastTickAt > fleet.statsIntervalMs + fleet.fetchTimeoutMs;
     this.lastTickAt = now;
     this.sync(await readWatched(this.deps.db), now);
-    for (const [hostname, h] of this.hosts)
-      if (!h.inFlight && h.nextPollAt <= now && this.inFlight < MAX_CONCURRENT_POLLS)
-        void this.poll(hostname, h);
+    this.startDue();
     this.evaluate(now, stalled);
     await this.flush(now);
   }
@@ -128,6 +131,20 @@ export class HealthPoller {
       }
   }
 
+  /**
+   * Starts the most overdue polls while there are free slots; called each tick and whenever a poll
+   * ends, so that every streamer gets its turn however long polls take.
+   */
+  private startDue() {
+    if (this.stopped) return;
+    const now = this.deps.clock.now();
+    const free = MAX_CONCURRENT_POLLS - this.inFlight;
+    if (free <= 0) return;
+    const due = [...this.hosts].filter(([, h]) => !h.inFlight && h.nextPollAt <= now);
+    due.sort((a, b) => a[1].nextPollAt - b[1].nextPollAt);
+    for (const [hostname, h] of due.slice(0, free)) void this.poll(hostname, h);
+  }
+
   /** Polls one streamer now (also used to check a streamer right after it is saved). */
   pollSoon(hostname: string) {
     const h = this.hosts.get(hostname);
@@ -159,6 +176,7 @@ export class HealthPoller {
       h.inFlight = false;
       h.dirty = true;
       this.inFlight--;
+      this.startDue();
     }
   }
 

@@ -105,9 +105,8 @@ export function documentService<P extends TSchema>(
       const items = body.map((b, i) => prepare(b, null, `[${i}]`, `/${i}`));
       const now = clock.now();
       await db.transaction(async (tx) => {
-        for (const [i, it] of items.entries())
-          if (!(await repo.upsert(tx, it.key, it.patch, it.reset, now)))
-            throw namespaceFixed(it.key, `/${i}`);
+        const refused = await repo.upsertMany(tx, items, now);
+        if (refused >= 0) throw namespaceFixed(items[refused]!.key, `/${refused}`);
       });
     },
     async get(key: string, params: Record<string, unknown> = {}) {

@@ -36,6 +36,8 @@ export type StreamerErrorCode =
 
 export class StreamerError extends Error {
   override name = 'StreamerError';
+  /** A reset of a kept-alive socket: safe to retry an idempotent request once. */
+  reused = false;
   constructor(
     public code: StreamerErrorCode,
     message: string,
@@ -129,7 +131,9 @@ interface Call {
 export function createStreamerClient(o: StreamerClientOptions): StreamerClient {
   const maxBytes = o.maxBytes ?? 8 * 1024 * 1024;
   const now = o.now ?? Date.now;
-  const agentOptions = { keepAlive: true, maxSockets: o.maxSockets ?? 64, maxFreeSockets: 16 };
+  // Idle sockets are dropped after 4 s: servers (Node's default keepAliveTimeout is 5 s) close theirs
+  // about when a 5 s poll would reuse one, and that poll would fail with ECONNRESET.
+  const agentOptions = { keepAlive: true, maxSockets: o.maxSockets ?? 64, maxFreeSockets: 16, timeout: 4000 };
   const httpAgent = new http.Agent(agentOptions);
   const httpsAgent = new https.Agent(agentOptions);
   const lookup = guardedLookup(o.policy);
@@ -164,7 +168,15 @@ export function createStreamerClient(o: StreamerClientOptions): StreamerClient {
       agent: isHttps ? httpsAgent : httpAgent,
       lookup,
     };
-    return send(isHttps ? https.request : http.request, options, body, fail);
+    const start = isHttps ? https.request : http.request;
+    try {
+      return await send(start, options, body, fail);
+    } catch (e) {
+      // A kept-alive socket the server had just closed: an idempotent GET is sent once more.
+      if (call.method === 'GET' && e instanceof StreamerError && e.reused)
+        return send(start, options, body, fail);
+      throw e;
+    }
   }
 
   /** One exchange under one deadline: connect, status, headers and body all count against timeoutMs. */
@@ -207,8 +219,10 @@ export function createStreamerClient(o: StreamerClientOptions): StreamerClient {
         return settle(fail('bad_url', 'the request could not be built'));
       }
       req.on('error', (e: NodeJS.ErrnoException) => {
-        if (e.code === BLOCKED_CODE) settle(fail('blocked', e.message));
-        else settle(fail('network', `network error (${e.code ?? 'unknown'})`));
+        if (e.code === BLOCKED_CODE) return settle(fail('blocked', e.message));
+        const err = fail('network', `network error (${e.code ?? 'unknown'})`);
+        err.reused = req!.reusedSocket && e.code === 'ECONNRESET';
+        settle(err);
       });
       req.end(body);
     });
@@ -301,7 +315,11 @@ function readBody(res: http.IncomingMessage, maxBytes: number, cb: BodyCallback)
 
 function parseObject(data: Buffer): Record<string, unknown> | null {
   try {
-    const value: unknown = JSON.parse(data.toString('utf8'), noProto);
+    const text = data.toString('utf8');
+    // The reviver costs a call per key of every item; only answers that could carry the key pay it.
+    // (An escaped key such as "\u005f_proto__" parses to the same name, so any \u escape pays too.)
+    const risky = text.includes('__proto__') || text.includes('\\u');
+    const value: unknown = risky ? JSON.parse(text, noProto) : JSON.parse(text);
     return isRecord(value) ? value : null;
   } catch {
     return null;

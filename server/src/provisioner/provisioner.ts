@@ -11,7 +11,7 @@ import { StreamerError } from '../lib/streamer-client.ts';
 import { writeProvision } from '../health/repo.ts';
 
 const MAX_BACKOFF_MS = 60_000;
-const MAX_CONCURRENT = 8;
+const MAX_CONCURRENT = 16;
 
 /** The URL a streamer pulls its streams from: the API key as userinfo, Central's API_URL as origin. */
 export function configExternalUrl(apiUrl: string, apiKey: string, hostname: string): string {
@@ -64,7 +64,17 @@ export class Provisioner {
     return h?.status === 'error' ? h.error : null;
   }
 
+  private targets: StreamerTarget[] = [];
+
+  private stopped = false;
+  /** A demoted leader's provisioner starts nothing more. */
+  stop() {
+    this.stopped = true;
+  }
+
   tick(targets: StreamerTarget[]) {
+    if (this.stopped) return;
+    this.targets = targets;
     const now = this.deps.clock.now();
     const seen = new Set(targets.map((t) => t.hostname));
     for (const h of [...this.hosts.keys()]) if (!seen.has(h)) this.hosts.delete(h);
@@ -126,6 +136,8 @@ export class Provisioner {
     } finally {
       h.inFlight = false;
       this.inFlight--;
+      // The next waiting streamer starts now rather than at the next tick.
+      this.tick(this.targets);
     }
   }
 

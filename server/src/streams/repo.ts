@@ -15,6 +15,7 @@ export const streamsListSpec: DocumentListSpec = {
   key: 'name',
   doc: 'config',
   schema: CentralStream,
+  upsertManyFunction: 'central_upsert_streams',
   extra: `${LAYOUT} AS layout, ${STATUS} AS status, ${INGEST} AS ingest_streamer`,
   columns: {
     name: { kind: 'column', sql: 't.name', type: 'text', nullable: false },
