@@ -159,18 +159,36 @@ Latencies are whole milliseconds (autocannon's histogram resolution).
 
 Knobs (environment): BENCH_ROUNDS (2), BENCH_WARMUP (3 s), BENCH_DURATION (10 s), BENCH_CONNECTIONS (50),
 BENCH_CPU_PROF=<dir> (profile Central with --cpu-prof), BENCH_OUTPUT=<file> (default BENCHMARKS.md,
-\`-\` for none).
+\`-\` for none). \`npm run bench -- --only http\` runs only these two scenarios, \`--only fleet\` only the
+fleet benchmark (its own section below).
 `;
+
+/**
+ * Replaces the block between `begin` and `end` in `file`, keeping everything else; when the file or the
+ * markers are missing, writes `missing(old text or null, block)` instead.
+ */
+export function writeBlock(
+  file: string,
+  begin: string,
+  end: string,
+  body: string,
+  missing: (old: string | null, block: string) => string,
+) {
+  const block = `${begin}\n\n${body}\n\n${end}`;
+  const old = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : null;
+  const i = old?.indexOf(begin) ?? -1;
+  const j = i >= 0 ? old!.indexOf(end, i) : -1;
+  fs.writeFileSync(
+    file,
+    old !== null && i >= 0 && j > i
+      ? old.slice(0, i) + block + old.slice(j + end.length)
+      : missing(old, block),
+  );
+}
 
 /** Replaces the generated block in `file`, keeping everything else; creates the file if needed. */
 export function writeMarkdown(file: string, report: Report) {
-  const block = `${BEGIN}\n\n${markdown(report)}\n\n${END}`;
-  const old = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : null;
-  const i = old?.indexOf(BEGIN) ?? -1;
-  const j = old?.indexOf(END) ?? -1;
-  const text =
-    old !== null && i >= 0 && j > i
-      ? old.slice(0, i) + block + old.slice(j + END.length)
-      : `${PREAMBLE}\n## Results\n\n${block}\n`;
-  fs.writeFileSync(file, text);
+  writeBlock(file, BEGIN, END, markdown(report), (old, block) =>
+    old === null ? `${PREAMBLE}\n## Results\n\n${block}\n` : `${old.trimEnd()}\n\n## Results\n\n${block}\n`,
+  );
 }

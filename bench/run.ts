@@ -1,6 +1,8 @@
 // `npm run bench`: Central against its ceiling on one durable PostgreSQL, PUT and list, 50 connections,
-// interleaved rounds; prints a table and writes BENCHMARKS.md. Exits non-zero only when the set-up
-// fails, never because a target was missed. Everything it starts is stopped, also on Ctrl-C.
+// interleaved rounds; then the fleet benchmark (bench/fleet.ts) on the same PostgreSQL server. Prints
+// tables and writes BENCHMARKS.md. `--only http` or `--only fleet` runs one of the two. Exits non-zero
+// only when the set-up fails, never because a target was missed. Everything it starts is stopped, also
+// on Ctrl-C.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,6 +27,28 @@ import {
 import { consoleTable, verdict, writeMarkdown, type Report, type Row, type Settings } from './report.ts';
 import { migrate } from '../server/src/db/migrate.ts';
 import { openPostgres } from '../server/src/db/postgres.ts';
+import type { PgServer } from '../test-kit/postgres.ts';
+import { fleetBudgetMs, fleetSettings, runFleet } from './fleet.ts';
+import { fleetConsole, fleetVerdicts, writeFleetMarkdown, type FleetReport } from './fleet-report.ts';
+
+/** `--only http|fleet` (or `--only=fleet`): which benchmarks run; both by default. */
+function parseOnly(args: string[]): Set<'http' | 'fleet'> {
+  const [a, b] = args;
+  if (a === undefined) return new Set(['http', 'fleet']);
+  const v = a === '--only' ? b : a.startsWith('--only=') ? a.slice(7) : undefined;
+  const rest = a === '--only' ? args.slice(2) : args.slice(1);
+  if (v === undefined || rest.length) throw new Error(`usage: npm run bench [-- --only http|fleet]`);
+  if (v !== 'http' && v !== 'fleet') throw new Error(`--only: "${v}" is not http or fleet`);
+  return new Set([v]);
+}
+const ONLY = (() => {
+  try {
+    return parseOnly(process.argv.slice(2));
+  } catch (e) {
+    console.error(`bench: ${(e as Error).message}`);
+    process.exit(2);
+  }
+})();
 
 const num = (name: string, dflt: number) => {
   const v = Number(process.env[name] ?? dflt);
@@ -152,14 +176,18 @@ async function sanityCheck(targets: Target[]) {
     throw new Error(`Central and the ceiling store different documents: ${stored[0]} vs ${stored[1]}`);
 }
 
-interface Setup {
-  targets: Target[];
+interface Pg {
+  server: PgServer;
   pgVersion: string;
   postmaster: number;
+}
+
+interface Setup extends Pg {
+  targets: Target[];
   pgAdmin: (sql: string) => Promise<unknown>;
 }
 
-async function setUp(): Promise<Setup> {
+async function startPg(): Promise<Pg> {
   console.log('bench: starting PostgreSQL (durable: fsync and synchronous_commit on)');
   const server = await startPostgres({ durable: true });
   onCleanup('stop PostgreSQL', () => server.stop());
@@ -171,6 +199,11 @@ async function setUp(): Promise<Setup> {
   // The server's directory holds the certificate and data/postmaster.pid (first line: the pid).
   const pidFile = path.join(path.dirname(server.certFile), 'data', 'postmaster.pid');
   const postmaster = Number(fs.readFileSync(pidFile, 'utf8').split('\n')[0]);
+  return { server, pgVersion, postmaster };
+}
+
+async function setUp(pgs: Pg): Promise<Setup> {
+  const { server } = pgs;
   const centralUrl = await server.createDatabase('central');
   const ceilingUrl = await server.createDatabase('ceiling');
   const ceilingDb = await connect(ceilingUrl, 'ceiling');
@@ -215,7 +248,7 @@ async function setUp(): Promise<Setup> {
     await t.db.query('VACUUM ANALYZE streams');
   }
   await sanityCheck(targets);
-  return { targets, pgVersion, postmaster, pgAdmin: (sql) => server.admin(sql) };
+  return { ...pgs, targets, pgAdmin: (sql) => server.admin(sql) };
 }
 
 async function measure({ targets, postmaster, pgAdmin }: Setup): Promise<Row[]> {
@@ -255,20 +288,23 @@ async function measure({ targets, postmaster, pgAdmin }: Setup): Promise<Row[]> 
   });
 }
 
-async function main() {
-  const perRun = settings.warmup + settings.duration + 5;
-  const stopWatchdog = installExitHandlers((300 + settings.rounds * scenarios.length * 2 * perRun) * 1000);
-  const date = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-  const setup = await setUp();
-  const { targets, pgVersion } = setup;
-  const load = os
+const loadAverage = () =>
+  os
     .loadavg()
     .map((x) => x.toFixed(2))
     .join(' ');
+const stamp = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+
+async function runHttp(pgs: Pg) {
+  const date = stamp();
+  const setup = await setUp(pgs);
+  const { targets, pgVersion } = setup;
+  const load = loadAverage();
   const rows = await measure(setup);
   const report: Report = { date, machine: { ...machine(pgVersion), load }, settings, rows };
   if (settings.cpuProfile) await targets[0]!.child.stop(); // --cpu-prof writes the profile on exit
-  stopWatchdog();
+  // The fleet benchmark runs next on the same cores: nothing of this one may keep running.
+  await Promise.all(targets.map((t) => t.child.stop()));
   console.log(`\n${consoleTable(report)}`);
   for (const r of rows) {
     const c = (s: Sample) =>
@@ -283,6 +319,35 @@ async function main() {
   if (settings.cpuProfile) console.log(`bench: Central CPU profile in ${process.env.BENCH_CPU_PROF}`);
   const put = rows.find((r) => r.id === 'put')!;
   console.log(`bench: target ${verdict(put).met ? 'MET' : 'MISSED'}`);
+}
+
+async function runFleetBench(pgs: Pg) {
+  const date = stamp();
+  const load = loadAverage();
+  const profDir = process.env.BENCH_CPU_PROF ? path.resolve(process.env.BENCH_CPU_PROF) : null;
+  if (profDir) fs.mkdirSync(profDir, { recursive: true });
+  const results = await runFleet({ ...pgs, profDir, settings: fleetSettings() });
+  const report: FleetReport = { ...results, date, machine: { ...machine(pgs.pgVersion), load } };
+  console.log(`\n${fleetConsole(report)}`);
+  if (OUTPUT !== '-') {
+    writeFleetMarkdown(OUTPUT, report);
+    console.log(`\nbench: wrote the fleet section of ${path.relative(process.cwd(), OUTPUT) || OUTPUT}`);
+  }
+  if (profDir) console.log(`bench: Central CPU profile in ${profDir}`);
+  const missed = fleetVerdicts(report).filter((l) => !l.met).length;
+  console.log(`bench fleet: ${missed ? `${missed} target(s) MISSED` : 'all targets MET'}`);
+}
+
+async function main() {
+  const perRun = settings.warmup + settings.duration + 5;
+  const httpMs = (300 + settings.rounds * scenarios.length * 2 * perRun) * 1000;
+  const stopWatchdog = installExitHandlers(
+    (ONLY.has('http') ? httpMs : 0) + (ONLY.has('fleet') ? fleetBudgetMs(fleetSettings()) : 0),
+  );
+  const pgs = await startPg();
+  if (ONLY.has('http')) await runHttp(pgs);
+  if (ONLY.has('fleet')) await runFleetBench(pgs);
+  stopWatchdog();
 }
 
 try {

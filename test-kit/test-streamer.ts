@@ -82,7 +82,7 @@ export class TestStreamer {
   statsOverride: Json = {};
 
   private readonly pollIntervalMs: number;
-  private readonly longPoll: boolean;
+  private longPoll: boolean;
   private readonly version: string;
   /** Persistent like a real server_id; stats.id changes on every start, like a process restart. */
   private readonly serverId = crypto.randomUUID();
@@ -115,6 +115,13 @@ export class TestStreamer {
 
   get running(): boolean {
     return this.server !== null;
+  }
+
+  /** Switches long polling on or off (benchmarks compare both); polling restarts. */
+  setLongPoll(on: boolean): void {
+    if (on === this.longPoll) return;
+    this.longPoll = on;
+    this.restartPolling();
   }
 
   /** Setting it (by provisioning or by a test) restarts polling when the value changes. */

@@ -118,7 +118,9 @@ export class HealthPoller {
         error: null,
         healthOk: null,
         healthChangedAt: now,
-        nextPollAt: now + Math.floor(Math.random() * Math.min(this.deps.fleet.statsIntervalMs, 1000)),
+        // First polls spread over a whole interval: later ones keep the spacing, so the fleet's answers
+        // arrive evenly instead of in one burst that stalls everything else.
+        nextPollAt: now + Math.floor(Math.random() * this.deps.fleet.statsIntervalMs),
         inFlight: false,
         dirty: true,
       });

@@ -38,6 +38,7 @@ export class Layouter {
   private dueAt = 0;
   private running: Promise<void> | null = null;
   private again = false;
+  private wakes = 0;
   private timer: NodeJS.Timeout | undefined;
   readonly counters = { rounds: 0, moves: 0, lastRoundMs: 0 };
 
@@ -55,6 +56,7 @@ export class Layouter {
 
   /** Run a round soon (coalescing bursts of notifications). */
   wake() {
+    this.wakes++;
     this.dueAt = 0;
     if (this.timer) return;
     this.timer = setTimeout(() => {
@@ -97,6 +99,10 @@ export class Layouter {
     const now = clock.now();
     if (seq === this.lastSeq && health.version === this.lastHealth && now < this.dueAt) return;
     const started = Date.now();
+    const wakes = this.wakes;
+    // The sequence moves when a writer calls nextval, before it commits: a round may see the new value
+    // without the rows. One follow-up round a second later picks up whatever was committed late.
+    const followUp = seq !== this.lastSeq;
     // Read the sequence before the state: a change during the read makes the next round run again.
     this.lastSeq = seq;
     this.lastHealth = health.version;
@@ -109,7 +115,7 @@ export class Layouter {
       holdDownMs: fleet.holdDownMs,
       random: this.deps.random ?? Math.random,
     });
-    this.dueAt = this.nextDue(streamers, now);
+    this.dueAt = Math.min(this.nextDue(streamers, now), followUp ? now + 1000 : Infinity);
     if (changes.length) {
       const applied = await db.transaction(async (tx) => {
         await fence(tx, lease);
@@ -119,6 +125,8 @@ export class Layouter {
       if (applied < changes.length) this.dueAt = 0;
       this.deps.log(`layout: ${applied} of ${changes.length} changes applied in ${Date.now() - started} ms`);
     }
+    // A wake-up during the round (a commit notified meanwhile) must not be overwritten.
+    if (this.wakes !== wakes) this.dueAt = 0;
     this.counters.rounds++;
     this.counters.lastRoundMs = Date.now() - started;
   }
