@@ -162,6 +162,8 @@ export class HealthPoller {
       const stats = (await client.getStats(h.target)) as unknown as Record<string, unknown>;
       const streams = await client.listAllStreams(h.target);
       if (!this.hosts.has(hostname)) return;
+      // Let requests waiting behind this answer (pulls) go first: merging a large list takes a while.
+      await new Promise((r) => setImmediate(r));
       Object.assign(h, { stats, reachable: true, validKey: true, error: null, lastPollFailed: false });
       h.lastPollOk = clock.now();
       this.streams.report(hostname, streams);

@@ -256,7 +256,8 @@ export function createStreamerClient(o: StreamerClientOptions): StreamerClient {
       const seen = new Set<string>();
       let cursor: string | undefined;
       for (let page = 0; page < maxPages; page++) {
-        const { streams, next } = await listStreams(t, { cursor });
+        // Large pages: per-request overhead dominated polling a fleet with 100-item pages.
+        const { streams, next } = await listStreams(t, { cursor, limit: 1000 });
         all.push(...streams);
         // A cursor we already followed would loop forever; stop instead.
         if (next === null || seen.has(next)) break;
