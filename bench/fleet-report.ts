@@ -167,7 +167,7 @@ function markdown(r: FleetReport): string {
       `provisioned by Central; ${f0(s.streamers * s.perStreamer)} streams created with PUT /streams/batch ` +
       `(${s.batch} per batch, ${s.batchConcurrency} batches in flight). Central runs as a process with the ` +
       'default fleet intervals (stats fetch 5 s, dead timeout 15 s, fetch timeout 5 s, hold-down 60 s, ' +
-      'layouter 30 s, reconciliation 30 s). Pull latencies come from a separate load process (open loop, ' +
+      'layouter safety net 5 min, reconciliation 30 s). Pull latencies come from a separate load process (open loop, ' +
       'keep-alive, send to last byte). The steady CPU is measured after ' +
       `${s.settle} s of settling. The ${f0(s.big)}-stream pull is timed on one more streamer with its own ` +
       'namespace (registered before the fleet, its list empty until that last phase); "cold" pulls each ' +

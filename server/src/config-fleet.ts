@@ -23,7 +23,10 @@ export interface FleetConfig {
   /** Deadline of one outbound call to a streamer. */
   readonly fetchTimeoutMs: number;
   readonly layouterEnabled: boolean;
-  /** The layouter reconciles at least this often; changes wake it sooner. */
+  /**
+   * A full layout round runs at least this often even when nothing changed (a safety net: every change
+   * to streams, streamers, manual layouts or streamer states starts a round at once).
+   */
   readonly layouterIntervalMs: number;
   /** A recovered preferred streamer gets its streams back only after being online this long. */
   readonly holdDownMs: number;
@@ -38,7 +41,7 @@ export const FLEET_DEFAULTS: FleetConfig = Object.freeze({
   deadTimeoutMs: 15_000,
   fetchTimeoutMs: 5000,
   layouterEnabled: true,
-  layouterIntervalMs: 30_000,
+  layouterIntervalMs: 300_000,
   holdDownMs: 60_000,
   reconcileIntervalMs: 30_000,
   allowCidrs: [],

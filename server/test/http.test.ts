@@ -145,7 +145,7 @@ describe('HTTP behaviour', () => {
     assert.deepEqual(body.edit_auth, { login: 'admin', password: '***' });
     assert.equal(body.log_requests, 'false');
     assert.equal(body.layouter_enabled, 'true');
-    assert.equal(body.layouter_sleeping_interval, 30000);
+    assert.equal(body.layouter_sleeping_interval, 300000);
     assert.deepEqual(body.listeners.http, [{ port: 9019 }]);
     assert.ok(Number.isInteger(body.stats.uptime) && Number.isInteger(body.stats.started_at));
   });

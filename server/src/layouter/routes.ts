@@ -114,6 +114,8 @@ export function layoutRoutes(api: FastifyInstance, db: Db, clock: Clock, config:
         if (c.layout.ingest && !knownSet.has(c.layout.ingest))
           throw badRequest(`streamer ${c.layout.ingest} not found`, { pointer: `/layouts/${i}/ingest` });
       });
+      // Manual layouts are checked against the rules at once (the layouter's own writes are not).
+      await tx.query('SELECT central_bump_layout()');
       let applied: number;
       try {
         applied = await applyChanges(tx, changes);

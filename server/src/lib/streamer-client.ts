@@ -77,9 +77,17 @@ function signature(seconds: number, clusterKey: string): string {
 }
 
 /** Flussonic inter-server auth: `Cluster <unix_seconds>:<hex(sha1("<unix_seconds>:<cluster_key>"))>`. */
+const headerCache = new Map<string, { seconds: number; header: string }>();
+
+/** Signed once per key per second: a fleet poll sends thousands with the same few keys. */
 export function clusterAuthHeader(clusterKey: string, nowMs: number): string {
   const seconds = Math.floor(nowMs / 1000);
-  return `Cluster ${seconds}:${signature(seconds, clusterKey)}`;
+  const hit = headerCache.get(clusterKey);
+  if (hit?.seconds === seconds) return hit.header;
+  const header = `Cluster ${seconds}:${signature(seconds, clusterKey)}`;
+  if (headerCache.size > 10_000) headerCache.clear();
+  headerCache.set(clusterKey, { seconds, header });
+  return header;
 }
 
 export function verifyClusterAuthHeader(
