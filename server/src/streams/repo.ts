@@ -1,14 +1,21 @@
 import { CentralStream } from '@central/protocol';
 import { documentRepo, type DocumentListSpec } from '../db/documents.ts';
 
-const LAYOUT = `(SELECT jsonb_build_object('ingest', l.ingest, 'failover_from', l.failover_from,
-  'originator', l.originator, 'change_reason', l.change_reason, 'created_at', l.created_at)
-  FROM stream_layouts l WHERE l.name = t.name)`;
-const STATUS = `(SELECT jsonb_build_object('stats', ss.stats, 'running_since', ss.running_since)
-  FROM stream_status ss WHERE ss.name = t.name)`;
-const INGEST = `(SELECT jsonb_build_object('hostname', sr.hostname, 'public_payload_url', sr.config->>'public_payload_url',
-  'private_payload_url', sr.config->>'private_payload_url', 'api_url', sr.config->>'api_url')
-  FROM stream_layouts l JOIN streamers sr ON sr.hostname = l.ingest WHERE l.name = t.name)`;
+/**
+ * What other writers keep about a stream (its layout, its observed status, the URLs of its ingest
+ * streamer), in one subquery of primary-key lookups; NULL for a stream that has none of it.
+ */
+const OBSERVED = `(SELECT CASE WHEN l.name IS NULL AND ss.name IS NULL THEN NULL ELSE jsonb_build_object(
+    'layout', CASE WHEN l.name IS NOT NULL THEN jsonb_build_object('ingest', l.ingest,
+      'failover_from', l.failover_from, 'originator', l.originator, 'change_reason', l.change_reason,
+      'created_at', l.created_at) END,
+    'status', CASE WHEN ss.name IS NOT NULL THEN jsonb_build_object('stats', ss.stats,
+      'running_since', ss.running_since) END,
+    'ingest_streamer', CASE WHEN sr.hostname IS NOT NULL THEN jsonb_build_object('hostname', sr.hostname,
+      'public_payload_url', sr.config->>'public_payload_url', 'private_payload_url',
+      sr.config->>'private_payload_url', 'api_url', sr.config->>'api_url') END) END
+  FROM (SELECT 1) one LEFT JOIN stream_layouts l ON l.name = t.name
+    LEFT JOIN streamers sr ON sr.hostname = l.ingest LEFT JOIN stream_status ss ON ss.name = t.name)`;
 
 export const streamsListSpec: DocumentListSpec = {
   table: 'streams',
@@ -16,7 +23,7 @@ export const streamsListSpec: DocumentListSpec = {
   doc: 'config',
   schema: CentralStream,
   upsertManyFunction: 'central_upsert_streams',
-  extra: `${LAYOUT} AS layout, ${STATUS} AS status, ${INGEST} AS ingest_streamer`,
+  extra: `${OBSERVED} AS observed`,
   columns: {
     name: { kind: 'column', sql: 't.name', type: 'text', nullable: false },
     updated_at: { kind: 'column', sql: 't.updated_at', type: 'bigint', nullable: false },

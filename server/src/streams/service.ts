@@ -23,14 +23,14 @@ function compact<T extends object>(o: T): Partial<T> {
  * Observed stats as the API shows them: `lifetime` grows with the clock while the stream runs;
  * an enabled stream nobody reports is `waiting`; `streaming_endpoint` points at its ingest streamer.
  */
-function streamStats(row: DocumentRow, now: number): Record<string, unknown> | undefined {
+function streamStats(row: DocumentRow, o: Observed, now: number): Record<string, unknown> | undefined {
   if (row.config.disabled === true) return undefined;
-  const status = row.status as { stats: Record<string, unknown>; running_since: number | null } | null;
+  const status = o.status;
   const stats: Record<string, unknown> = status
     ? { ...status.stats }
     : { status: 'waiting', alive: false, running_on: [] };
   if (status?.running_since != null) stats.lifetime = Math.max(0, now - status.running_since);
-  const ingest = row.ingest_streamer as PayloadHost | null;
+  const ingest = o.ingest_streamer;
   if (ingest) {
     try {
       stats.streaming_endpoint = `${payloadBase(ingest)}/${namePath(row.key)}`;
@@ -41,10 +41,17 @@ function streamStats(row: DocumentRow, now: number): Record<string, unknown> | u
   return stats;
 }
 
+interface Observed {
+  layout: LayoutRow | null;
+  status: { stats: Record<string, unknown>; running_since: number | null } | null;
+  ingest_streamer: PayloadHost | null;
+}
+
 export function streamToWire(row: DocumentRow, now: number): Record<string, unknown> {
+  const o = (row.observed as Observed | null) ?? { layout: null, status: null, ingest_streamer: null };
   const out: Record<string, unknown> = { name: row.key, ...row.config, updated_at: row.updated_at };
-  if (row.layout) out.layout = compact(row.layout as LayoutRow);
-  const stats = streamStats(row, now);
+  if (o.layout) out.layout = compact(o.layout);
+  const stats = streamStats(row, o, now);
   if (stats) out.stats = stats;
   return out;
 }
