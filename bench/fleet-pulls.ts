@@ -11,10 +11,10 @@ import {
   expectOk,
   log,
   meter,
-  waitFor,
   type Ctx,
   type TestStreamer,
 } from './fleet-setup.ts';
+import { waitUntil } from '../test-kit/fleet.ts';
 
 /** Runs one job of bench/fleet-load.ts in its own process, with CPU measured over its measured part. */
 async function load(ctx: Ctx, job: Job): Promise<LoadResult & { cpuSplit: CpuSplit }> {
@@ -63,7 +63,7 @@ export async function bigPull(ctx: Ctx, big: TestStreamer) {
   log(`${n} streams for ${big.hostname} (namespace big)`);
   const names = Array.from({ length: n }, (_, i) => `big-${String(i).padStart(5, '0')}`);
   await createStreams(ctx, names, 'big');
-  await waitFor(() => big.streams.size === n, 120_000, `${n} streams in ${big.hostname}'s pull`, 100);
+  await waitUntil(() => big.streams.size === n, 120_000, `${n} streams in ${big.hostname}'s pull`, 100);
   const path = `${PREFIX}/streamers/${big.hostname}/streams?host=${big.hostname}`;
   const base = { base: ctx.c.base, auth: AUTH, path };
   log(`timing full pulls of ${n} streams`);

@@ -7,9 +7,9 @@ import path from 'node:path';
 import pg from 'pg';
 import type { PgServer } from '../test-kit/postgres.ts';
 import { freePort } from '../test-kit/postgres.ts';
-import type { FAST_FLEET_ENV } from '../test-kit/fleet.ts';
 import { TestStreamer, startTestStreamers } from '../test-kit/test-streamer.ts';
 import { onCleanup, sleep, spawnNode, waitReady, type Child } from './lib.ts';
+import { waitUntil, type FAST_FLEET_ENV } from '../test-kit/fleet.ts';
 import { cpuMeter } from './cpu.ts';
 import type { FleetSettings } from './fleet-report.ts';
 
@@ -87,21 +87,6 @@ export async function expectOk<T extends { status: number; text: string }>(
   return r;
 }
 
-/** Polls `check` every `everyMs`; the elapsed ms once true. */
-export async function waitFor(
-  check: () => Promise<boolean> | boolean,
-  timeoutMs: number,
-  what: string,
-  everyMs = 100,
-): Promise<number> {
-  const t0 = performance.now();
-  for (;;) {
-    if (await check()) return performance.now() - t0;
-    if (performance.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms: ${what}`);
-    await sleep(everyMs);
-  }
-}
-
 export async function count(db: pg.Client, sql: string, params: unknown[] = []): Promise<number> {
   const r = await db.query<{ n: number }>(sql, params);
   return Number(r.rows[0]?.n ?? 0);
@@ -175,7 +160,7 @@ export async function startFleet(
   }));
   await expectOk(c.api('PUT', '/streamers/batch', items), 'PUT /streamers/batch');
   const hosts = streamers.map((s) => s.hostname);
-  const provisionedMs = await waitFor(
+  const provisionedMs = await waitUntil(
     () => streamers.every((s) => s.configExternal !== null),
     180_000,
     `${spec.n} streamers ${spec.prefix}-* provisioned`,

@@ -17,12 +17,12 @@ import {
   secs,
   startFleet,
   startFleetCentral,
-  waitFor,
   type Ctx,
   type TestStreamer,
 } from './fleet-setup.ts';
 import type { FleetSettings } from './fleet-report.ts';
 import type { PgServer } from '../test-kit/postgres.ts';
+import { waitUntil } from '../test-kit/fleet.ts';
 
 const streamName = (i: number) => `fleet-${String(i).padStart(6, '0')}`;
 
@@ -85,7 +85,7 @@ async function placement(ctx: Ctx, streamers: TestStreamer[]) {
   log(`all ${total} streams written in ${secs(writtenAt - t0)}; waiting for placement`);
   await watch;
   log(`all placed ${secs(placedAt - t0)} after the first write`);
-  await waitFor(
+  await waitUntil(
     () => pulled(streamers) >= total,
     300_000,
     `all ${total} streams in the streamers' pulls`,
@@ -184,7 +184,7 @@ async function failover(ctx: Ctx, streamers: TestStreamer[], victim: TestStreame
     return names.every((n) => where.has(n));
   };
   let lastDb = 0;
-  await waitFor(
+  await waitUntil(
     async () => {
       const now = performance.now() - t0;
       if (marks.pulled === undefined && everywhere()) marks.pulled = now;

@@ -1,19 +1,10 @@
 // End-to-end helpers: a real Central process on a known port (so that API_URL can point at it), an
 // authenticated JSON client for it, and fast fleet intervals for tests.
-import net from 'node:net';
 import { spawnCentral, type CentralProcess } from './central-process.ts';
 import { TEST_API_KEY } from './app.ts';
+import { freePort } from './postgres.ts';
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 /** Intervals scaled down so that failover happens in seconds. */
 export const FAST_FLEET_ENV = {

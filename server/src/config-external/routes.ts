@@ -9,7 +9,7 @@ import type { Pulls } from './pulls.ts';
 import { renderList } from './render.ts';
 import { pullStreams, pullVersion, srtPortStream, type PullVersion } from './repo.ts';
 
-export const MAX_POLL_TIMEOUT_S = 60;
+const MAX_POLL_TIMEOUT_S = 60;
 const MAX_PULL_LIMIT = 10_000;
 const MAX_NAMES = 1000;
 

@@ -16,6 +16,16 @@ const LEASE_NAME = 'leader';
 const RETRY_MS = 2000;
 const TICK_MS = 500;
 
+/** What the fleet loops need; the provisioner takes the same. */
+export interface FleetDeps {
+  db: Db;
+  clock: Clock;
+  config: Config;
+  apiKey: string;
+  client: StreamerClient;
+  log: (msg: string, extra?: Record<string, unknown>) => void;
+}
+
 interface Loops {
   poller: HealthPoller;
   provisioner: Provisioner;
@@ -32,28 +42,7 @@ export class Fleet {
   private stopped = false;
   private ticking = false;
 
-  constructor(
-    private readonly deps: {
-      db: Db;
-      clock: Clock;
-      config: Config;
-      apiKey: string;
-      client: StreamerClient;
-      log: (msg: string, extra?: Record<string, unknown>) => void;
-    },
-  ) {}
-
-  get isLeader() {
-    return this.loops !== null;
-  }
-
-  get epoch() {
-    return this.lease?.epoch ?? null;
-  }
-
-  get layouter() {
-    return this.loops?.layouter ?? null;
-  }
+  constructor(private readonly deps: FleetDeps) {}
 
   async start() {
     const { db } = this.deps;
@@ -93,9 +82,9 @@ export class Fleet {
   }
 
   private promote() {
-    const { db, clock, config, client, apiKey } = this.deps;
+    const { db, clock, config, client } = this.deps;
     const log = (m: string) => this.deps.log(m);
-    const provisioner = new Provisioner({ db, clock, config, apiKey, client, log });
+    const provisioner = new Provisioner(this.deps);
     const poller: HealthPoller = new HealthPoller({
       db,
       clock,

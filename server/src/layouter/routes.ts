@@ -5,6 +5,7 @@ import type { Config } from '../config.ts';
 import type { Db } from '../db/types.ts';
 import { ApiError, badParameter, badRequest, notFound } from '../http/errors.ts';
 import type { Clock } from '../lib/clock.ts';
+import { compact, isRecord as isObject } from '../lib/objects.ts';
 import { LayoutReason } from '@central/protocol';
 import type { LayoutChange } from './reconcile.ts';
 import { applyChanges, layoutHistory } from './repo.ts';
@@ -12,13 +13,25 @@ import { countDeltas, currentState, simulate, streamerWith, streamWith } from '.
 
 const MAX_LAYOUTS = 1000;
 const LAYOUT_REASONS = (LayoutReason as unknown as { enum: string[] }).enum;
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-const compact = (o: Record<string, unknown>) =>
-  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null && v !== undefined));
 
 function changeItem(c: LayoutChange) {
   return compact({ name: c.name, ...c.layout });
+}
+
+/**
+ * The body of a preview: one object for `/{key}/preview_layout_change` (the key from the path), an array
+ * for the batch form (each item's own `keyField`).
+ */
+function previewItems(body: unknown, pathKey: string | null, keyField: string, plural: string) {
+  const list = pathKey === null ? body : [body];
+  if (!Array.isArray(list)) throw badRequest(`body must be a JSON array of ${plural}`, { pointer: '/' });
+  return list.map((b, i) => {
+    if (!isObject(b)) throw badRequest('each item must be a JSON object', { pointer: `/${i}` });
+    const key = pathKey ?? b[keyField];
+    if (typeof key !== 'string' || !key)
+      throw badRequest(`[${i}].${keyField} is required`, { pointer: `/${i}/${keyField}` });
+    return { key, body: b };
+  });
 }
 
 function intQuery(q: Record<string, unknown>, key: string, min: number, max: number): number | null {
@@ -134,27 +147,19 @@ export function layoutRoutes(api: FastifyInstance, db: Db, clock: Clock, config:
       throw new ApiError(400, 'layouter_disabled', 'the layouter is disabled (LAYOUTER_ENABLED=false)');
   };
 
-  const previewStreams = async (items: { name: string; body: Record<string, unknown> }[]) => {
+  type Items = ReturnType<typeof previewItems>;
+  const previewStreams = async (items: Items) => {
     requireLayouter();
     const { streams, streamers } = await currentState(db);
     const byName = new Map(streams.map((s) => [s.name, s]));
-    for (const it of items) byName.set(it.name, streamWith(byName.get(it.name), it.name, it.body));
-    const wanted = new Set(items.map((i) => i.name));
+    for (const it of items) byName.set(it.key, streamWith(byName.get(it.key), it.key, it.body));
+    const wanted = new Set(items.map((i) => i.key));
     const changes = simulate([...byName.values()], streamers, clock.now(), config.fleet.holdDownMs);
     return { changes: changes.filter((c) => wanted.has(c.name)).map(changeItem) };
   };
 
-  const streamItems = (body: unknown, pathName: string | null) => {
-    const list = pathName === null ? body : [body];
-    if (!Array.isArray(list)) throw badRequest('body must be a JSON array of streams', { pointer: '/' });
-    return list.map((b, i) => {
-      if (!isObject(b)) throw badRequest('each stream must be a JSON object', { pointer: `/${i}` });
-      const name = pathName ?? b.name;
-      if (typeof name !== 'string' || !name)
-        throw badRequest(`[${i}].name is required`, { pointer: `/${i}/name` });
-      return { name, body: b };
-    });
-  };
+  const streamItems = (body: unknown, pathName: string | null) =>
+    previewItems(body, pathName, 'name', 'streams');
 
   api.post('/streams/preview_layout_change', async (req) => previewStreams(streamItems(req.body, null)));
   api.post('/streams/*', async (req) => {
@@ -164,26 +169,16 @@ export function layoutRoutes(api: FastifyInstance, db: Db, clock: Clock, config:
     return previewStreams(streamItems(req.body, key.slice(0, -suffix.length)));
   });
 
-  const previewStreamers = async (items: { hostname: string; body: Record<string, unknown> }[]) => {
+  const previewStreamers = async (items: Items) => {
     requireLayouter();
     const { streams, streamers } = await currentState(db);
     const byHost = new Map(streamers.map((s) => [s.hostname, s]));
-    for (const it of items)
-      byHost.set(it.hostname, streamerWith(byHost.get(it.hostname), it.hostname, it.body));
+    for (const it of items) byHost.set(it.key, streamerWith(byHost.get(it.key), it.key, it.body));
     const changes = simulate(streams, [...byHost.values()], clock.now(), config.fleet.holdDownMs);
     return { changes: countDeltas(streams, changes) };
   };
-  const streamerItems = (body: unknown, pathHost: string | null) => {
-    const list = pathHost === null ? body : [body];
-    if (!Array.isArray(list)) throw badRequest('body must be a JSON array of streamers', { pointer: '/' });
-    return list.map((b, i) => {
-      if (!isObject(b)) throw badRequest('each streamer must be a JSON object', { pointer: `/${i}` });
-      const hostname = pathHost ?? b.hostname;
-      if (typeof hostname !== 'string' || !hostname)
-        throw badRequest(`[${i}].hostname is required`, { pointer: `/${i}/hostname` });
-      return { hostname, body: b };
-    });
-  };
+  const streamerItems = (body: unknown, pathHost: string | null) =>
+    previewItems(body, pathHost, 'hostname', 'streamers');
   api.post('/streamers/preview_layout_change', async (req) =>
     previewStreamers(streamerItems(req.body, null)),
   );

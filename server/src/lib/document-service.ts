@@ -7,6 +7,7 @@ import type { DocumentRow, documentRepo } from '../db/documents.ts';
 import { ApiError, badRequest, notFound } from '../http/errors.ts';
 import { project, type ListQuery } from '../http/collection.ts';
 import type { Clock } from './clock.ts';
+import { isRecord as isObject } from './objects.ts';
 import { validator } from './validate.ts';
 
 export const MAX_BATCH = 1000;
@@ -34,10 +35,6 @@ export interface DocumentKind<P extends TSchema> {
   decorate?: (items: Record<string, unknown>[], params: Record<string, unknown>) => Promise<void>;
   /** The object as answered by GET/PUT; `list` is true in list output (where secrets are hidden). */
   toWire: (row: DocumentRow, list: boolean) => Record<string, unknown>;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function dropPath(node: unknown, path: string[]): void {

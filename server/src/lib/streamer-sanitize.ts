@@ -2,6 +2,7 @@
 // inject unknown fields, wrong types or unbounded data into what Central stores and serves. Each
 // sanitizer keeps only the fields of the Central model (PeerStats, StreamStats), with the model's types:
 // integers where it says integer (rounded and clamped), strings capped, anything else dropped.
+import { isRecord } from './objects.ts';
 
 /** Largest count we keep (int32): clients, streams, kbit, percentages-to-be-clamped, … */
 export const MAX_COUNT = 2 ** 31 - 1;
@@ -12,9 +13,7 @@ const MAX_ITEMS = 256;
 type Rule = (v: unknown) => unknown;
 type Rules = Record<string, Rule>;
 
-export function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
+export { isRecord };
 
 const int =
   (min: number, max: number): Rule =>

@@ -3,10 +3,8 @@
 // finds it changed. Failures are retried with back-off and shown in the streamer's status; they never
 // block saving the streamer.
 import { createHash } from 'node:crypto';
-import type { Config } from '../config.ts';
-import type { Db } from '../db/types.ts';
-import type { Clock } from '../lib/clock.ts';
-import type { StreamerClient, StreamerTarget } from '../lib/streamer-client.ts';
+import type { FleetDeps } from '../fleet/leader.ts';
+import type { StreamerTarget } from '../lib/streamer-client.ts';
 import { StreamerError } from '../lib/streamer-client.ts';
 import { writeProvision } from '../health/repo.ts';
 
@@ -47,16 +45,7 @@ export class Provisioner {
   private hosts = new Map<string, HostState>();
   private inFlight = 0;
 
-  constructor(
-    private readonly deps: {
-      db: Db;
-      clock: Clock;
-      config: Config;
-      apiKey: string;
-      client: StreamerClient;
-      log: (msg: string) => void;
-    },
-  ) {}
+  constructor(private readonly deps: FleetDeps) {}
 
   /** The current problem, for the config_external_ok health check (null when fine or not attempted). */
   errorOf(hostname: string): string | null {

@@ -3,6 +3,7 @@ import type { Db } from '../db/index.ts';
 import type { DocumentRow } from '../db/documents.ts';
 import type { Clock } from '../lib/clock.ts';
 import { documentService } from '../lib/document-service.ts';
+import { compact } from '../lib/objects.ts';
 import { namePath, payloadBase, type PayloadHost } from './playback.ts';
 import { streamsRepo } from './repo.ts';
 
@@ -12,11 +13,6 @@ interface LayoutRow {
   originator: string;
   change_reason: string | null;
   created_at: number;
-}
-
-/** Drops nulls: the wire omits what is not set. */
-function compact<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null && v !== undefined)) as Partial<T>;
 }
 
 /**
