@@ -404,12 +404,6 @@ for (const backend of await testBackends()) {
       ] as const)
         await stream(name, { srt_play: { port } });
       await stream('srt-off', { disabled: true });
-      // srt_play is stored directly: the API drops it today (see the test above); this one covers the route.
-      await t.db.query(
-        `UPDATE streams t SET config = t.config || jsonb_build_object('srt_play', jsonb_build_object('port', v.port))
-         FROM (VALUES ('srt-a', 9001), ('srt-elsewhere', 9002), ('srt-unplaced', 9003), ('srt-off', 9004)) AS v(name, port)
-         WHERE t.name = v.name`,
-      );
       await place({ 'srt-a': 's1', 'srt-elsewhere': 's2', 'srt-off': 's1' });
       for (const prefix of [P, LEGACY]) {
         const url = `${prefix}/streamers/s1/srt_port_resolve`;

@@ -203,7 +203,8 @@ if (!conformancePresent && process.env.CI === 'true') {
       };
 
       // Both streams placed on test-hostname, which reports the SDK's own example stats; test-name plays
-      // SRT on SRT_PORT. srt_play is written in SQL: PUT drops it today (config-external.test.ts).
+      // SRT on SRT_PORT. The status row is upserted: an earlier test's pull may already have recorded
+      // a sign of life for test-hostname (pulls are written in the background, once a second).
       const fleetSetup = async () => {
         const placed = await t.call('POST', `${CENTRAL}/streams/layouts`, {
           layouts: [
@@ -215,7 +216,9 @@ if (!conformancePresent && process.env.CI === 'true') {
         const stats = (ops.get('StreamerGet')?.example_response as { stats?: unknown } | undefined)?.stats;
         await t.db.query(
           `INSERT INTO streamer_status (hostname, state, online_since, last_poll_ok, stats, updated_at)
-           VALUES ('test-hostname', 'online', 0, $1, $2, $1)`,
+           VALUES ('test-hostname', 'online', 0, $1, $2, $1)
+           ON CONFLICT (hostname) DO UPDATE SET state = EXCLUDED.state, online_since = EXCLUDED.online_since,
+             last_poll_ok = EXCLUDED.last_poll_ok, stats = EXCLUDED.stats, updated_at = EXCLUDED.updated_at`,
           [t.clock.now(), JSON.stringify(stats ?? {})],
         );
         await t.db.query(
