@@ -5,6 +5,10 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
+function hasCommand(cmd: string): boolean {
+  return spawnSync(cmd, ['-version'], { stdio: 'ignore' }).status === 0;
+}
+
 const root = path.resolve(import.meta.dirname, '..');
 const args = process.argv.slice(2);
 const files = (dirs: string[]) =>
@@ -16,7 +20,7 @@ const files = (dirs: string[]) =>
           .map((f) => path.join(d, String(f)))
       : [],
   );
-const selected = args.length ? args : files(['server/test', 'test-kit/test']).sort();
+const selected = args.length ? args : files(['server/test', 'streamer/test', 'test-kit/test']).sort();
 
 const env = { ...process.env };
 let stop: () => Promise<void> = async () => {};
@@ -36,6 +40,13 @@ if (!env.CENTRAL_TEST_PG_URL) {
   } else {
     console.log('# notice: PostgreSQL is not installed; tests run on the embedded database only');
   }
+}
+if (!hasCommand('ffmpeg') || !hasCommand('ffprobe')) {
+  if (env.CI === 'true') {
+    console.error('CI=true but ffmpeg is not installed: run .ci/run or apt-get install ffmpeg');
+    process.exit(1);
+  }
+  console.log('# notice: ffmpeg is not installed; the streamer media tests are skipped');
 }
 const result = spawnSync(
   process.execPath,

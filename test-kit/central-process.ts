@@ -1,5 +1,5 @@
-// Runs Central as a real process (node --import tsx server/src/main.ts) for start-up and end-to-end
-// tests; waits for its "central is ready" log line and reports the port it listens on.
+// Runs Central (node --import tsx server/src/main.ts) or the open streamer as a real process for
+// start-up and end-to-end tests; waits for its ready log line and reports the port it listens on.
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,26 +21,53 @@ export function spawnCentral(
   args: string[] = [],
   timeoutMs = 60_000,
 ): CentralProcess {
-  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'server/src/main.ts'), ...args], {
+  const ready = /"http":(\d+)(?:,"https":(\d+))?[^\n]*"msg":"central is ready"/;
+  return spawnReady(
+    'Central',
+    'server/src/main.ts',
+    { CENTRAL_CONFIG: '/dev/null', ...env },
+    args,
+    ready,
+    timeoutMs,
+  );
+}
+
+/** The open streamer; ready when it logs the port it listens on. */
+export function spawnStreamer(env: Record<string, string>, args: string[] = []): CentralProcess {
+  const ready = /"port":(\d+)[^\n]*"msg":"streamer [^"]* listening/;
+  return spawnReady(
+    'streamer',
+    'streamer/src/main.ts',
+    { STREAMER_CONFIG: '/dev/null', ...env },
+    args,
+    ready,
+    60_000,
+  );
+}
+
+function spawnReady(
+  what: string,
+  entry: string,
+  env: Record<string, string>,
+  args: string[],
+  readyLine: RegExp,
+  timeoutMs: number,
+): CentralProcess {
+  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, entry), ...args], {
     cwd: ROOT,
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '/tmp',
-      CENTRAL_CONFIG: '/dev/null',
-      ...env,
-    },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
   const ready = new Promise<{ http: number; https?: number }>((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new Error(`Central not ready in ${timeoutMs} ms:\n${out}`)),
+      () => reject(new Error(`${what} not ready in ${timeoutMs} ms:\n${out}`)),
       timeoutMs,
     );
     const onData = (chunk: Buffer) => {
       out += chunk.toString();
-      const m = /"http":(\d+)(?:,"https":(\d+))?[^\n]*"msg":"central is ready"/.exec(out);
+      const m = readyLine.exec(out);
       if (m) {
         clearTimeout(timer);
         resolve({ http: Number(m[1]), ...(m[2] ? { https: Number(m[2]) } : {}) });
@@ -50,7 +77,7 @@ export function spawnCentral(
     proc.stderr!.on('data', onData);
     void exited.then((code) => {
       clearTimeout(timer);
-      reject(new Error(`Central exited with ${code} before it was ready:\n${out}`));
+      reject(new Error(`${what} exited with ${code} before it was ready:\n${out}`));
     });
   });
   ready.catch(() => {});

@@ -2,7 +2,9 @@
 // (server_stats, stream_config + stream_stats, streams_list, error_response). Numbers are fake but
 // deterministic, so tests and benchmarks can predict them.
 import crypto from 'node:crypto';
-import type { ExternalStatus } from './test-streamer-poller.ts';
+import type { ExternalStatus } from '../streamer/src/config-external/poller.ts';
+
+export { errorBody } from '../streamer/src/api/list.ts';
 
 /** What a running stream has beyond its config: identity and start time. */
 export interface StreamRuntime {
@@ -15,10 +17,6 @@ export function newRuntime(name: string, now: number): StreamRuntime {
   // 1000..1999 kbit, stable per name: lets tests check aggregated bitrates without guessing.
   const bitrate = 1000 + (crypto.createHash('sha1').update(name).digest().readUInt16BE(0) % 1000);
   return { id: crypto.randomUUID(), openedAt: now, bitrate };
-}
-
-export function errorBody(status: number, code: string, title: string) {
-  return { errors: [{ status: String(status), code, title }] };
 }
 
 export interface StatsInput {
@@ -96,31 +94,4 @@ export function streamView(
       running_on: [hostname],
     },
   };
-}
-
-/** `select=name,stats.bitrate`: keeps only the listed (possibly nested) fields; `name` always stays. */
-export function selectFields(obj: Record<string, unknown>, select: string): Record<string, unknown> {
-  const out: Record<string, unknown> = { name: obj.name };
-  for (const field of select.split(',')) {
-    const parts = field.trim().split('.').filter(Boolean);
-    if (parts.length) copyPath(obj, out, parts);
-  }
-  return out;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return !!v && typeof v === 'object' && !Array.isArray(v);
-}
-
-function copyPath(src: Record<string, unknown>, dst: Record<string, unknown>, parts: string[]): void {
-  const [key, ...rest] = parts as [string, ...string[]];
-  if (!(key in src)) return;
-  const v = src[key];
-  if (!rest.length) {
-    dst[key] = v;
-  } else if (isObject(v)) {
-    const inner = isObject(dst[key]) ? dst[key] : {};
-    dst[key] = inner;
-    copyPath(v, inner, rest);
-  }
 }

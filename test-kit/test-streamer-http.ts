@@ -1,10 +1,9 @@
 // HTTP plumbing of the fake streamer: JSON replies, request bodies, PUT /config validation and
 // GET /streams paging. Kept apart from the state machine in test-streamer.ts.
 import type http from 'node:http';
-import { errorBody, selectFields } from './test-streamer-api.ts';
+import { errorBody, type Reply } from '../streamer/src/api/list.ts';
 
-export type Json = Record<string, unknown>;
-export type Reply = [status: number, body?: unknown];
+export { listStreams, parseConfigPut, type Json, type Reply } from '../streamer/src/api/list.ts';
 
 const MAX_BODY = 1024 * 1024;
 
@@ -39,85 +38,4 @@ export async function readJson(req: http.IncomingMessage): Promise<unknown> {
   } catch {
     return undefined;
   }
-}
-
-function isHttpUrl(s: string): boolean {
-  try {
-    return /^https?:$/.test(new URL(s).protocol);
-  } catch {
-    return false;
-  }
-}
-
-export type ConfigPut =
-  { ok: true; configExternal?: string | null; clusterKey?: string } | { ok: false; reply: Reply };
-
-/**
- * A partial server_config as Central provisions it. Only config_external and cluster_key matter here;
- * other fields (event_sinks, http_proxies, rproxy, ...) are accepted and ignored.
- */
-export function parseConfigPut(body: unknown): ConfigPut {
-  const bad = (error: string, path: string[]): ConfigPut => ({ ok: false, reply: [400, { error, path }] });
-  if (!body || typeof body !== 'object' || Array.isArray(body)) return bad('config must be an object', []);
-  const { config_external: ext, cluster_key: key } = body as Json;
-  if (ext !== undefined && ext !== null && (typeof ext !== 'string' || (ext !== '' && !isHttpUrl(ext))))
-    return bad('config_external must be an http(s) URL', ['config_external']);
-  if (key !== undefined && (typeof key !== 'string' || key === ''))
-    return bad('cluster_key must be a non-empty string', ['cluster_key']);
-  return {
-    ok: true,
-    ...(ext !== undefined ? { configExternal: ext as string | null } : {}),
-    ...(typeof key === 'string' ? { clusterKey: key } : {}),
-  };
-}
-
-// Cursors are opaque to clients; inside they hold the last name served, so paging stays consistent
-// when streams come and go between pages.
-export function encodeCursor(after: string): string {
-  return Buffer.from(JSON.stringify({ after })).toString('base64url');
-}
-
-export function decodeCursor(cursor: string): string | null {
-  try {
-    const v = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as { after?: unknown };
-    return typeof v.after === 'string' ? v.after : null;
-  } catch {
-    return null;
-  }
-}
-
-export interface Page<T> {
-  items: T[];
-  next: string | null;
-}
-
-/** One page of `names` (sorted) after the cursor. */
-export function pageOf(names: string[], limit: number, after: string | null): Page<string> {
-  const start = after === null ? 0 : names.findIndex((n) => n > after);
-  const rest = start < 0 ? [] : names.slice(start);
-  const items = rest.slice(0, limit);
-  const next = rest.length > limit ? encodeCursor(items[items.length - 1]!) : null;
-  return { items, next };
-}
-
-/** `GET /streams?select&limit&cursor` (streams_list), sorted by name; `view` renders one stream. */
-export function listStreams(
-  q: URLSearchParams,
-  names: string[],
-  view: (n: string) => Json,
-  serverId: string,
-): Reply {
-  const limitText = q.get('limit');
-  const limit = limitText === null ? 100 : Number(limitText);
-  if (!Number.isInteger(limit) || limit < 1)
-    return [400, errorBody(400, 'invalid_limit', 'limit must be a positive integer')];
-  const cursor = q.get('cursor');
-  const after = cursor ? decodeCursor(cursor) : null;
-  if (cursor && after === null) return [400, errorBody(400, 'invalid_cursor', 'Bad cursor')];
-  const sorted = [...names].sort();
-  const page = pageOf(sorted, limit, after);
-  const select = q.get('select');
-  const streams = page.items.map((n) => (select ? selectFields(view(n), select) : view(n)));
-  const next = page.next === null ? {} : { next: page.next };
-  return [200, { streams, estimated_count: sorted.length, ...next, server_id: serverId }];
 }

@@ -30,7 +30,7 @@ import {
   type ExternalStatus,
   type PullResult,
   type StreamConfig,
-} from './test-streamer-poller.ts';
+} from '../streamer/src/config-external/poller.ts';
 
 export { clusterHeader } from './test-streamer-auth.ts';
 
@@ -151,7 +151,7 @@ export class TestStreamer {
     this._port = (server.address() as AddressInfo).port;
     this.runId = crypto.randomUUID();
     this.startedAt = Date.now();
-    this.agents = createAgents();
+    this.agents = createAgents({ trustAnyCertificate: true });
     this.restartPolling();
   }
 

@@ -1,6 +1,9 @@
 // Fleet-control settings (health, layout, provisioning, outbound calls). Durations use Go syntax as
 // Flussonic's own variables do (`5s`, `500ms`, `1m`); a plain number is milliseconds.
+import { parseDuration } from '@central/protocol/config-file';
 import { parseCidrList } from './lib/net-guard.ts';
+
+export { parseDuration };
 
 export const FLEET_KEYS = [
   'STREAMS_STATS_FETCH_INTERVAL',
@@ -47,16 +50,6 @@ export const FLEET_DEFAULTS: FleetConfig = Object.freeze({
   allowCidrs: [],
   denyCidrs: [],
 });
-
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** `1m30s`, `5s`, `250ms`, `5000` (ms). */
-export function parseDuration(v: string): number | null {
-  if (/^\d+$/.test(v)) return Number(v);
-  const parts = [...v.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
-  if (!parts.length || parts.map((p) => p[0]).join('') !== v) return null;
-  return Math.round(parts.reduce((sum, p) => sum + Number(p[1]) * UNITS[p[2]!]!, 0));
-}
 
 export function parseFleetConfig(
   get: (k: FleetKey) => string | undefined,

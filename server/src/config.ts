@@ -3,7 +3,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import tls from 'node:tls';
+import {
+  parseBool,
+  parseConfigFile,
+  parseEditAuth as parseCredentials,
+  parsePort,
+} from '@central/protocol/config-file';
 import { FLEET_KEYS, parseFleetConfig, type FleetConfig } from './config-fleet.ts';
+
+export { parseConfigFile };
+const parseEditAuth = (v: string, problems: string[]) =>
+  parseCredentials('EDIT_AUTH', v, problems, PLACEHOLDERS);
 
 export const DEFAULT_CONFIG_FILE = '/etc/central/central.conf';
 export const DEFAULT_HTTP_PORT = 9019;
@@ -77,29 +87,6 @@ export class ConfigError extends Error {
   }
 }
 
-/** Parses `KEY=VALUE` lines (optionally quoted, optionally `export`ed) and older `key value` lines. */
-export function parseConfigFile(
-  text: string,
-  file: string,
-): { values: Map<string, string>; problems: string[] } {
-  const values = new Map<string, string>();
-  const problems: string[] = [];
-  text.split(/\r?\n/).forEach((raw, i) => {
-    const line = raw.trim();
-    if (!line || line.startsWith('#') || line.startsWith('%')) return;
-    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*(?:=\s*|\s+)(.*)$/.exec(line);
-    if (!m) {
-      problems.push(`${file}:${i + 1}: cannot parse line (expected KEY=VALUE or "key value")`);
-      return;
-    }
-    let value = m[2]!.trim();
-    if (/^(["']).*\1$/.test(value) && value.length >= 2) value = value.slice(1, -1);
-    else value = value.replace(/\s+#.*$/, '').replace(/;$/, '');
-    values.set(m[1]!.toUpperCase(), value);
-  });
-  return { values, problems };
-}
-
 function canonicalKey(name: string): Key | null {
   let k = name.toUpperCase();
   if (k.startsWith('CENTRAL_') && k !== 'CENTRAL_DIR' && k !== 'CENTRAL_CONFIG')
@@ -157,21 +144,6 @@ function collect(opts: LoadOptions) {
   return { raw, problems, warnings, configFile };
 }
 
-function parsePort(key: string, v: string, problems: string[]): number | null {
-  if (!/^\d+$/.test(v) || Number(v) > 65535) {
-    problems.push(`${key}: "${v}" is not a port number (0-65535)`);
-    return null;
-  }
-  return Number(v);
-}
-
-function parseBool(key: string, v: string, problems: string[]): boolean {
-  if (/^(true|yes|on|1)$/i.test(v)) return true;
-  if (/^(false|no|off|0)$/i.test(v)) return false;
-  problems.push(`${key}: "${v}" is not a boolean (true or false)`);
-  return false;
-}
-
 function checkDatabaseUrl(v: string, problems: string[]) {
   let u: URL;
   try {
@@ -193,17 +165,6 @@ function checkDatabaseUrl(v: string, problems: string[]) {
   } catch {
     problems.push('DATABASE_URL: the user name or password has a broken percent-encoding');
   }
-}
-
-function parseEditAuth(v: string, problems: string[]) {
-  const m = /^([^\s:]+)(?:\s+|:)(.+)$/.exec(v.trim());
-  if (!m) {
-    problems.push('EDIT_AUTH: expected "login password" (or login:password)');
-    return null;
-  }
-  if (PLACEHOLDERS.has(m[2]!))
-    problems.push('EDIT_AUTH: the password is the sample placeholder; choose a real password');
-  return { login: m[1]!, password: m[2]! };
 }
 
 function loadTls(port: number, cert: string | undefined, key: string | undefined, problems: string[]) {

@@ -1,7 +1,7 @@
 // Bearer <API_KEY>, or Basic with the EDIT_AUTH login and password, or Basic with the API key as the
 // user name and an empty password (what `http://KEY@central/...` URLs send). Secrets are compared
 // through SHA-256 digests with timingSafeEqual, so neither content nor length leaks through timing.
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { safeEqual } from '@central/protocol/cluster-auth';
 import type { FastifyInstance } from 'fastify';
 import { ApiError } from './errors.ts';
 
@@ -10,8 +10,7 @@ export interface Credentials {
   editAuth: { login: string; password: string } | null;
 }
 
-const digest = (s: string) => createHash('sha256').update(s).digest();
-export const safeEqual = (a: string, b: string) => timingSafeEqual(digest(a), digest(b));
+export { safeEqual };
 
 export function authorized(header: string | undefined, creds: Credentials): boolean {
   if (!header) return false;

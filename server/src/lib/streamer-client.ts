@@ -1,7 +1,7 @@
 // The one way Central talks to streamers. Every call is bounded (one deadline, a body byte cap), checked
 // against the SSRF policy at connect time (so DNS rebinding cannot swap in a forbidden address), never
 // follows redirects, and returns sanitized data. Errors are typed and never carry secrets or raw bodies.
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { clusterAuthHeader, verifyClusterAuthHeader } from '@central/protocol/cluster-auth';
 import http from 'node:http';
 import https from 'node:https';
 import { isIP } from 'node:net';
@@ -72,37 +72,7 @@ export function streamerBaseUrl(t: StreamerTarget): string {
   return `${url.protocol}//${url.host}${path}`;
 }
 
-function signature(seconds: number, clusterKey: string): string {
-  return createHash('sha1').update(`${seconds}:${clusterKey}`).digest('hex');
-}
-
-/** Flussonic inter-server auth: `Cluster <unix_seconds>:<hex(sha1("<unix_seconds>:<cluster_key>"))>`. */
-const headerCache = new Map<string, { seconds: number; header: string }>();
-
-/** Signed once per key per second: a fleet poll sends thousands with the same few keys. */
-export function clusterAuthHeader(clusterKey: string, nowMs: number): string {
-  const seconds = Math.floor(nowMs / 1000);
-  const hit = headerCache.get(clusterKey);
-  if (hit?.seconds === seconds) return hit.header;
-  const header = `Cluster ${seconds}:${signature(seconds, clusterKey)}`;
-  if (headerCache.size > 10_000) headerCache.clear();
-  headerCache.set(clusterKey, { seconds, header });
-  return header;
-}
-
-export function verifyClusterAuthHeader(
-  header: string | undefined,
-  clusterKey: string,
-  nowMs: number,
-  maxSkewMs = 300_000,
-): boolean {
-  const m = /^Cluster (\d{1,12}):([0-9a-fA-F]{40})$/.exec(header?.trim() ?? '');
-  if (!m || !clusterKey) return false;
-  const seconds = Number(m[1]);
-  if (Math.abs(seconds * 1000 - nowMs) > maxSkewMs) return false;
-  const expected = Buffer.from(signature(seconds, clusterKey));
-  return timingSafeEqual(Buffer.from(m[2]!.toLowerCase()), expected);
-}
+export { clusterAuthHeader, verifyClusterAuthHeader };
 
 export interface StreamerClientOptions {
   timeoutMs: number;

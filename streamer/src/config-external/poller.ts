@@ -1,5 +1,7 @@
 // The streamer half of the config_external protocol: pulls `GET {base}/streams?host=<hostname>` the way a
-// Flussonic streamer does (period or long poll, ETag, cursor paging) and reports each complete outcome.
+// Flussonic streamer does (period or long poll, ETag, cursor paging) and reports each complete outcome;
+// looks up single names on `/update-streams` and `/dynamic-streams`. Used by the open streamer and by
+// the test kit's fake one.
 import http from 'node:http';
 import https from 'node:https';
 
@@ -8,26 +10,41 @@ export type ExternalErrorReason = 'network_error' | 'invalid_request' | 'malform
 /** Shape of server_stats.config_external_status (GF-model ConfigExternalErrorStatus). */
 export type ExternalStatus =
   | { status: 'loaded' }
-  | { status: 'error'; while: 'refresh'; reason: ExternalErrorReason; code?: number; error?: string };
+  | {
+      status: 'error';
+      while: 'refresh' | 'request';
+      reason: ExternalErrorReason;
+      code?: number;
+      error?: string;
+    };
 
 export type StreamConfig = Record<string, unknown> & { name: string };
 
+/** What Central's answer headers promise (X-Config-Server-Separate-Endpoints / -Dynamic-Streams). */
+export interface ServerFeatures {
+  separateEndpoints: boolean;
+  dynamicStreams: boolean;
+}
+
 export type PullResult =
-  | { kind: 'full'; streams: Map<string, StreamConfig> }
-  | { kind: 'not_modified' }
+  | { kind: 'full'; streams: Map<string, StreamConfig>; features: ServerFeatures }
+  | { kind: 'not_modified'; features: ServerFeatures }
   | { kind: 'error'; httpStatus: number | null; message: string; status: ExternalStatus };
+
+export type LookupResult =
+  { kind: 'found'; streams: Map<string, StreamConfig> } | Extract<PullResult, { kind: 'error' }>;
 
 export interface Agents {
   http: http.Agent;
   https: https.Agent;
 }
 
-export function createAgents(): Agents {
+/** `trustAnyCertificate` is for tests only: their Centrals use throw-away self-signed certificates. */
+export function createAgents(o: { trustAnyCertificate?: boolean } = {}): Agents {
   return {
-    // One poll is in flight at a time; keep-alive so hundreds of streamers do not churn connections.
-    http: new http.Agent({ keepAlive: true, maxSockets: 2 }),
-    // A test streamer trusts any certificate: test Centrals use throw-away self-signed ones.
-    https: new https.Agent({ keepAlive: true, maxSockets: 2, rejectUnauthorized: false }),
+    // One poll is in flight at a time (plus a lookup); keep-alive so pulls do not churn connections.
+    http: new http.Agent({ keepAlive: true, maxSockets: 4 }),
+    https: new https.Agent({ keepAlive: true, maxSockets: 4, rejectUnauthorized: !o.trustAnyCertificate }),
   };
 }
 
@@ -74,6 +91,7 @@ export class ConfigExternalPoller {
   private etag: string | null = null;
   /** Seconds Central lets us block (X-Config-Server-Poll-Timeout); 0 = plain periodic polling. */
   private advertised = 0;
+  private features: ServerFeatures = { separateEndpoints: false, dynamicStreams: true };
   private readonly base: URL | null = null;
   private readonly authorization: string | null = null;
 
@@ -87,7 +105,7 @@ export class ConfigExternalPoller {
       else if (user) this.authorization = `Bearer ${user}`;
       url.username = '';
       url.password = '';
-      url.pathname = url.pathname.replace(/\/*$/, '/streams');
+      url.pathname = url.pathname.replace(/\/*$/, '');
       this.base = url;
     } catch {
       this.base = null;
@@ -133,14 +151,16 @@ export class ConfigExternalPoller {
       let cursor: string | null = null;
       let etag: string | null = null;
       for (let page = 0; page < MAX_PAGES; page++) {
-        const a = await this.fetchPage(page === 0, cursor);
+        const a = await this.fetchPage('streams', page === 0, cursor, null);
         if (page === 0 && (a.status === 200 || a.status === 304)) {
           // Only a real answer says whether Central long-polls; an error page may come from a proxy.
           const h = Number(a.headers['x-config-server-poll-timeout']);
           this.advertised = Number.isFinite(h) && h > 0 ? Math.floor(h) : 0;
+          this.features = featuresOf(a.headers);
         }
         if (page === 0) {
-          if (a.status === 304 && this.etag !== null) return { kind: 'not_modified' };
+          if (a.status === 304 && this.etag !== null)
+            return { kind: 'not_modified', features: this.features };
           const e = a.headers.etag;
           etag = typeof e === 'string' && e ? e : null;
         }
@@ -152,7 +172,7 @@ export class ConfigExternalPoller {
         for (const s of body.streams) streams.set(s.name, s);
         if (body.next === null) {
           this.etag = etag;
-          return { kind: 'full', streams };
+          return { kind: 'full', streams, features: this.features };
         }
         if (seen.has(body.next))
           throw new PullError('malformed_json', a.status, `cursor loop at ${body.next}`);
@@ -161,24 +181,46 @@ export class ConfigExternalPoller {
       }
       throw new PullError('malformed_json', 200, `more than ${MAX_PAGES} pages`);
     } catch (e) {
-      const err =
-        e instanceof PullError ? e : new PullError('network_error', null, (e as Error).message || String(e));
-      const status: ExternalStatus = {
-        status: 'error',
-        while: 'refresh',
-        reason: err.reason,
-        ...(err.httpStatus !== null ? { code: err.httpStatus } : {}),
-        error: err.code ?? err.message,
-      };
-      return { kind: 'error', httpStatus: err.httpStatus, message: err.message, status };
+      return failure(e, 'refresh');
     }
   }
 
-  private fetchPage(first: boolean, cursor: string | null): Promise<Answer> {
+  /**
+   * The configs Central still has for `names`: `/update-streams` (running streams outside the static
+   * list) or `/dynamic-streams` (a name a viewer asked for), or `/streams?name=` when Central did not
+   * advertise separate endpoints. A name left out of the answer must not run.
+   */
+  async lookup(kind: 'update' | 'dynamic', names: string[]): Promise<LookupResult> {
+    const path = !this.features.separateEndpoints ? 'streams' : `${kind}-streams`;
+    try {
+      const streams = new Map<string, StreamConfig>();
+      let cursor: string | null = null;
+      for (let page = 0; page < MAX_PAGES; page++) {
+        const a = await this.fetchPage(path, false, cursor, names);
+        if (a.status < 200 || a.status > 299)
+          throw new PullError('invalid_request', a.status, `HTTP ${a.status}: ${a.body.slice(0, 200)}`);
+        const body = parseList(a.body, a.status);
+        for (const s of body.streams) if (names.includes(s.name)) streams.set(s.name, s);
+        if (body.next === null) return { kind: 'found', streams };
+        cursor = body.next;
+      }
+      throw new PullError('malformed_json', 200, `more than ${MAX_PAGES} pages`);
+    } catch (e) {
+      return failure(e, 'request');
+    }
+  }
+
+  get serverFeatures(): ServerFeatures {
+    return this.features;
+  }
+
+  private fetchPage(path: string, first: boolean, cursor: string | null, names: string[] | null) {
     if (!this.base)
       return Promise.reject(new PullError('invalid_request', null, 'config_external is not a URL'));
     const url = new URL(this.base);
+    url.pathname += `/${path}`;
     url.searchParams.set('host', this.o.hostname);
+    if (names) url.searchParams.set('name', names.join(','));
     if (cursor !== null) url.searchParams.set('cursor', cursor);
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.authorization) headers.authorization = this.authorization;
@@ -223,6 +265,26 @@ export class ConfigExternalPoller {
       req.end();
     });
   }
+}
+
+function failure(e: unknown, during: 'refresh' | 'request') {
+  const err =
+    e instanceof PullError ? e : new PullError('network_error', null, (e as Error).message || String(e));
+  const status: ExternalStatus = {
+    status: 'error',
+    while: during,
+    reason: err.reason,
+    ...(err.httpStatus !== null ? { code: err.httpStatus } : {}),
+    error: err.code ?? err.message,
+  };
+  return { kind: 'error' as const, httpStatus: err.httpStatus, message: err.message, status };
+}
+
+function featuresOf(h: http.IncomingHttpHeaders): ServerFeatures {
+  return {
+    separateEndpoints: h['x-config-server-separate-endpoints'] === 'true',
+    dynamicStreams: h['x-config-server-dynamic-streams'] !== 'false',
+  };
 }
 
 /** `{streams:[{name,...}], updated_at, next?}`; anything else is malformed. */

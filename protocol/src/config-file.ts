@@ -1,0 +1,62 @@
+// Configuration-file and value parsing shared by Central and the streamer: `KEY=VALUE` files (the
+// central.conf format), ports, booleans, Go-style durations and `login password` credentials. Problems
+// are collected as lines naming the key, so start-up can report all of them at once.
+
+/** Parses `KEY=VALUE` lines (optionally quoted, optionally `export`ed) and older `key value` lines. */
+export function parseConfigFile(
+  text: string,
+  file: string,
+): { values: Map<string, string>; problems: string[] } {
+  const values = new Map<string, string>();
+  const problems: string[] = [];
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.trim();
+    if (!line || line.startsWith('#') || line.startsWith('%')) return;
+    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*(?:=\s*|\s+)(.*)$/.exec(line);
+    if (!m) {
+      problems.push(`${file}:${i + 1}: cannot parse line (expected KEY=VALUE or "key value")`);
+      return;
+    }
+    let value = m[2]!.trim();
+    if (/^(["']).*\1$/.test(value) && value.length >= 2) value = value.slice(1, -1);
+    else value = value.replace(/\s+#.*$/, '').replace(/;$/, '');
+    values.set(m[1]!.toUpperCase(), value);
+  });
+  return { values, problems };
+}
+
+export function parsePort(key: string, v: string, problems: string[]): number | null {
+  if (!/^\d+$/.test(v) || Number(v) > 65535) {
+    problems.push(`${key}: "${v}" is not a port number (0-65535)`);
+    return null;
+  }
+  return Number(v);
+}
+
+export function parseBool(key: string, v: string, problems: string[]): boolean {
+  if (/^(true|yes|on|1)$/i.test(v)) return true;
+  if (/^(false|no|off|0)$/i.test(v)) return false;
+  problems.push(`${key}: "${v}" is not a boolean (true or false)`);
+  return false;
+}
+
+const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** `1m30s`, `5s`, `250ms`, `5000` (ms). */
+export function parseDuration(v: string): number | null {
+  if (/^\d+$/.test(v)) return Number(v);
+  const parts = [...v.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)];
+  if (!parts.length || parts.map((p) => p[0]).join('') !== v) return null;
+  return Math.round(parts.reduce((sum, p) => sum + Number(p[1]) * UNITS[p[2]!]!, 0));
+}
+
+export function parseEditAuth(key: string, v: string, problems: string[], placeholders: ReadonlySet<string>) {
+  const m = /^([^\s:]+)(?:\s+|:)(.+)$/.exec(v.trim());
+  if (!m) {
+    problems.push(`${key}: expected "login password" (or login:password)`);
+    return null;
+  }
+  if (placeholders.has(m[2]!))
+    problems.push(`${key}: the password is the sample placeholder; choose a real password`);
+  return { login: m[1]!, password: m[2]! };
+}

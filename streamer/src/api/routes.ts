@@ -1,0 +1,120 @@
+// The streamer API Central uses, under /streamer/api/v3 (and Flussonic's older /flussonic/api/v3):
+// config, config/stats, streams, probes. Central signs its calls with the cluster key; people use the
+// admin login (Basic login:password, or Bearer <password>).
+import { safeEqual, verifyClusterAuthHeader } from '@central/protocol/cluster-auth';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { errorBody, listStreams, parseConfigPut, type Reply } from './list.ts';
+
+export interface ApiDeps {
+  /** The cluster key now in force (persisted value first, then the configured one). */
+  clusterKey(): string | null;
+  editAuth: { login: string; password: string } | null;
+  ready(): boolean;
+  serverId: string;
+  whoami(now: number): Record<string, unknown>;
+  config(now: number): Record<string, unknown>;
+  stats(now: number): Record<string, unknown>;
+  names(): string[];
+  view(name: string): Record<string, unknown> | null;
+  /** Applies a validated partial config; returns the new `GET /config` body. */
+  putConfig(put: { configExternal?: string | null; clusterKey?: string }): void;
+  /** Local streams (only while config_external is off). */
+  managedExternally(): boolean;
+  putStream(name: string, body: Record<string, unknown>): void;
+  deleteStream(name: string): boolean;
+}
+
+const PREFIXES = ['/streamer/api/v3', '/flussonic/api/v3'];
+const MAX_BODY = 1024 * 1024;
+
+export function authorized(header: string | undefined, d: ApiDeps, now: number): boolean {
+  if (!header) return false;
+  const key = d.clusterKey();
+  if (/^cluster\s/i.test(header)) return key !== null && verifyClusterAuthHeader(header, key, now);
+  const auth = d.editAuth;
+  if (!auth) return false;
+  const [scheme, value = ''] = header.trim().split(/\s+/, 2);
+  if (scheme?.toLowerCase() === 'bearer') return safeEqual(value, auth.password);
+  if (scheme?.toLowerCase() !== 'basic') return false;
+  const decoded = Buffer.from(value, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  const login = colon < 0 ? decoded : decoded.slice(0, colon);
+  const password = colon < 0 ? '' : decoded.slice(colon + 1);
+  // Both comparisons always run: a short-circuit would tell a wrong login from a wrong password.
+  const okLogin = safeEqual(login, auth.login);
+  const okPassword = safeEqual(password, auth.password);
+  return okLogin && okPassword;
+}
+
+function send(reply: FastifyReply, [status, body]: Reply) {
+  return body === undefined ? reply.code(status).send() : reply.code(status).send(body);
+}
+
+function streamRoutes(api: FastifyInstance, d: ApiDeps) {
+  api.get('/streams', (req, reply) => {
+    const q = new URLSearchParams(req.query as Record<string, string>);
+    return send(
+      reply,
+      listStreams(q, d.names(), (n) => d.view(n) ?? { name: n }, d.serverId),
+    );
+  });
+  api.get('/streams/*', (req, reply) => {
+    const name = (req.params as { '*': string })['*'];
+    const v = d.view(name);
+    return v ? reply.send(v) : send(reply, [404, errorBody(404, 'not_found', `No stream ${name}`)]);
+  });
+  const local = (req: FastifyRequest, reply: FastifyReply, write: (name: string) => Reply) => {
+    // Flussonic refuses local stream edits while an external config server owns the streams.
+    if (d.managedExternally())
+      return send(reply, [400, errorBody(400, 'config_external', 'Streams are managed by config_external')]);
+    return send(reply, write((req.params as { '*': string })['*']));
+  };
+  api.put('/streams/*', (req, reply) =>
+    local(req, reply, (name) => {
+      const body = req.body;
+      if (!body || typeof body !== 'object' || Array.isArray(body))
+        return [400, errorBody(400, 'invalid_stream', 'A stream must be a JSON object')];
+      const b = body as Record<string, unknown>;
+      if (b.inputs !== undefined && !Array.isArray(b.inputs))
+        return [400, errorBody(400, 'inputs', 'inputs must be an array of {url}')];
+      d.putStream(name, b);
+      return [200, d.view(name)];
+    }),
+  );
+  api.delete('/streams/*', (req, reply) =>
+    local(req, reply, (name) =>
+      d.deleteStream(name) ? [204] : [404, errorBody(404, 'not_found', `No stream ${name}`)],
+    ),
+  );
+}
+
+function api(app: FastifyInstance, d: ApiDeps) {
+  app.get('/monitoring/liveness', async () => d.whoami(Date.now()));
+  app.get('/monitoring/readiness', async (_req, reply) =>
+    d.ready()
+      ? d.whoami(Date.now())
+      : send(reply, [503, errorBody(503, 'not_ready', 'The stream list is not loaded yet')]),
+  );
+  app.register(async (secured) => {
+    secured.addHook('onRequest', async (req, reply) => {
+      if (authorized(req.headers.authorization, d, Date.now())) return;
+      reply.header('www-authenticate', 'Basic realm="streamer"');
+      await send(reply, [401, errorBody(401, 'unauthorized', 'Authorization is required')]);
+    });
+    secured.get('/config', async () => d.config(Date.now()));
+    secured.put('/config', async (req, reply) => {
+      const put = parseConfigPut(req.body);
+      if (!put.ok) return send(reply, put.reply);
+      d.putConfig(put);
+      return d.config(Date.now());
+    });
+    secured.get('/config/stats', async () => d.stats(Date.now()));
+    streamRoutes(secured, d);
+  });
+}
+
+export function registerApi(app: FastifyInstance, d: ApiDeps): void {
+  for (const prefix of PREFIXES) app.register(async (scope) => api(scope, d), { prefix });
+}
+
+export const API_BODY_LIMIT = MAX_BODY;

@@ -1,0 +1,161 @@
+// Reads /etc/central/streamer.conf (or --config / STREAMER_CONFIG) and the environment into one
+// validated, frozen StreamerConfig. Keys may be written plain (HOSTNAME), or with the STREAMER_ or
+// FLUSSONIC_ prefix that Flussonic's own images use; every problem is reported as a line naming the key.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  parseBool,
+  parseConfigFile,
+  parseDuration,
+  parseEditAuth,
+  parsePort,
+} from '@central/protocol/config-file';
+
+export const DEFAULT_STREAMER_CONFIG = '/etc/central/streamer.conf';
+export const DEFAULT_STREAMER_PORT = 8080;
+const PLACEHOLDERS = new Set(['KEY0', 'REPLACE_YOUR_PASSWORD', 'changeme']);
+const LOG_LEVELS = ['silent', 'trace', 'debug', 'info', 'warn', 'error', 'fatal'];
+
+const KEYS = [
+  'HOSTNAME',
+  'HTTP',
+  'CLUSTER_KEY',
+  'EDIT_AUTH',
+  'DIR',
+  'CONFIG_EXTERNAL',
+  'CONFIG_EXTERNAL_INTERVAL',
+  'LONG_POLL',
+  'FFMPEG',
+  'LOG_LEVEL',
+] as const;
+type Key = (typeof KEYS)[number];
+/** Other spellings seen in Flussonic deployments and in Central's own file. */
+const ALIASES: Record<string, Key> = { HTTP_PORT: 'HTTP', DATA_DIR: 'DIR', LOGLEVEL: 'LOG_LEVEL' };
+
+export interface StreamerConfig {
+  readonly configFile: string | null;
+  readonly hostname: string;
+  readonly httpPort: number;
+  /** null: only the persisted key (written by Central's provisioning) can authorise Central. */
+  readonly clusterKey: string | null;
+  readonly editAuth: { readonly login: string; readonly password: string } | null;
+  readonly dir: string;
+  readonly configExternal: string | null;
+  readonly pollIntervalMs: number;
+  readonly longPoll: boolean;
+  readonly ffmpeg: string;
+  readonly logLevel: string;
+}
+
+export class StreamerConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid streamer configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+  }
+}
+
+function canonical(name: string): Key | null {
+  const k = name.toUpperCase().replace(/^(STREAMER|FLUSSONIC)_/, '');
+  if (ALIASES[k]) return ALIASES[k]!;
+  return (KEYS as readonly string[]).includes(k) ? (k as Key) : null;
+}
+
+function configFileFrom(argv: string[], env: Record<string, string | undefined>) {
+  const i = argv.findIndex((a) => a === '--config' || a === '-c' || a.startsWith('--config='));
+  if (i >= 0) {
+    const a = argv[i]!;
+    return { file: a.includes('=') ? a.slice(a.indexOf('=') + 1) : (argv[i + 1] ?? ''), explicit: true };
+  }
+  if (env.STREAMER_CONFIG) return { file: env.STREAMER_CONFIG, explicit: true };
+  return { file: DEFAULT_STREAMER_CONFIG, explicit: false };
+}
+
+/**
+ * File first, then the environment. Plain names in the environment only count when prefixed
+ * (STREAMER_HOSTNAME), because HOSTNAME and friends are set by every shell.
+ */
+function collect(argv: string[], env: Record<string, string | undefined>) {
+  const raw = new Map<Key, string>();
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  const { file, explicit } = configFileFrom(argv, env);
+  let configFile: string | null = null;
+  if (explicit && !file) problems.push('--config: a file name is required');
+  else if (fs.existsSync(file)) {
+    configFile = path.resolve(file);
+    try {
+      const parsed = parseConfigFile(fs.readFileSync(file, 'utf8'), file);
+      problems.push(...parsed.problems);
+      for (const [name, value] of parsed.values) {
+        const key = canonical(name);
+        if (key) raw.set(key, value);
+        else warnings.push(`${file}: unknown key ${name} ignored`);
+      }
+    } catch (e) {
+      problems.push(`${file}: cannot read: ${(e as Error).message}`);
+    }
+  } else if (explicit) problems.push(`config file ${file} does not exist`);
+  for (const prefix of ['FLUSSONIC_', 'STREAMER_']) {
+    for (const [name, value] of Object.entries(env)) {
+      if (value === undefined || !name.startsWith(prefix) || name === 'STREAMER_CONFIG') continue;
+      const key = canonical(name);
+      if (key) raw.set(key, value);
+    }
+  }
+  return { raw, problems, warnings, configFile };
+}
+
+function checkHttpUrl(key: string, v: string, problems: string[]): string | null {
+  if (v === '') return null;
+  if (!URL.canParse(v) || !/^https?:$/.test(new URL(v).protocol)) {
+    problems.push(`${key}: "${v.replace(/\/\/[^@/]*@/, '//***@')}" is not an http(s) URL`);
+    return null;
+  }
+  return v;
+}
+
+function parseHostname(v: string, problems: string[]): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/.test(v))
+    problems.push(`HOSTNAME: "${v}" is not a host name (letters, digits, '.', '_', '-')`);
+  return v;
+}
+
+function parseInterval(v: string | undefined, problems: string[]): number {
+  if (v === undefined) return 5000;
+  const ms = parseDuration(v.trim());
+  if (ms === null || ms < 100 || ms > 3_600_000) {
+    problems.push(`CONFIG_EXTERNAL_INTERVAL: "${v}" is not a duration between 100ms and 1h (e.g. 5s)`);
+    return 5000;
+  }
+  return ms;
+}
+
+export function loadStreamerConfig(
+  o: { argv?: string[]; env?: Record<string, string | undefined>; cwd?: string } = {},
+): { config: StreamerConfig; warnings: string[] } {
+  const env = o.env ?? process.env;
+  const { raw, problems, warnings, configFile } = collect(o.argv ?? [], env);
+  const get = (k: Key) => raw.get(k)?.trim();
+  const clusterKey = get('CLUSTER_KEY') || null;
+  if (clusterKey && PLACEHOLDERS.has(clusterKey))
+    problems.push('CLUSTER_KEY: the key is the sample placeholder; choose a real key');
+  const editAuthText = get('EDIT_AUTH');
+  const logLevel = (get('LOG_LEVEL') ?? 'info').toLowerCase();
+  if (!LOG_LEVELS.includes(logLevel))
+    problems.push(`LOG_LEVEL: "${logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
+  const config: StreamerConfig = Object.freeze({
+    configFile,
+    hostname: parseHostname(get('HOSTNAME') || os.hostname(), problems),
+    httpPort: parsePort('HTTP', get('HTTP') ?? String(DEFAULT_STREAMER_PORT), problems) ?? 0,
+    clusterKey,
+    editAuth: editAuthText ? parseEditAuth('EDIT_AUTH', editAuthText, problems, PLACEHOLDERS) : null,
+    dir: path.resolve(o.cwd ?? process.cwd(), get('DIR') || 'data/streamer'),
+    configExternal: checkHttpUrl('CONFIG_EXTERNAL', get('CONFIG_EXTERNAL') ?? '', problems),
+    pollIntervalMs: parseInterval(get('CONFIG_EXTERNAL_INTERVAL'), problems),
+    longPoll: parseBool('LONG_POLL', get('LONG_POLL') ?? 'true', problems),
+    ffmpeg: get('FFMPEG') || 'ffmpeg',
+    logLevel,
+  });
+  if (problems.length) throw new StreamerConfigError(problems);
+  return { config, warnings };
+}

@@ -1,0 +1,91 @@
+// The streamer's configuration: file plus environment (STREAMER_ and FLUSSONIC_ prefixes), defaults,
+// and one message naming every bad key.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { loadStreamerConfig, StreamerConfigError } from '../src/config.ts';
+
+function problemsOf(env: Record<string, string>, argv: string[] = []): string[] {
+  try {
+    loadStreamerConfig({ env: { STREAMER_CONFIG: '/dev/null', ...env }, argv });
+  } catch (e) {
+    if (e instanceof StreamerConfigError) return e.problems;
+    throw e;
+  }
+  return [];
+}
+
+describe('streamer configuration', () => {
+  test('defaults: host name of the machine, port 8080, long poll on, 5 s interval', () => {
+    const { config } = loadStreamerConfig({ env: { STREAMER_CONFIG: '/dev/null' }, cwd: '/srv' });
+    assert.equal(config.hostname, os.hostname());
+    assert.equal(config.httpPort, 8080);
+    assert.equal(config.longPoll, true);
+    assert.equal(config.pollIntervalMs, 5000);
+    assert.equal(config.dir, '/srv/data/streamer');
+    assert.equal(config.clusterKey, null);
+    assert.equal(config.editAuth, null);
+    assert.equal(config.configExternal, null);
+  });
+
+  test('the file, then STREAMER_ and FLUSSONIC_ environment names', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'streamer-conf-'));
+    const file = path.join(dir, 'streamer.conf');
+    fs.writeFileSync(
+      file,
+      '# a comment\nHOSTNAME=edge-1\nHTTP=8081\nCLUSTER_KEY="file key"\nEDIT_AUTH admin secret1\n',
+    );
+    const { config } = loadStreamerConfig({
+      argv: ['--config', file],
+      env: {
+        FLUSSONIC_HTTP: '8082',
+        STREAMER_CONFIG_EXTERNAL: 'http://k@central:9019/central/api/v3/streamers/edge-1',
+      },
+    });
+    assert.equal(config.configFile, file);
+    assert.equal(config.hostname, 'edge-1');
+    assert.equal(config.httpPort, 8082);
+    assert.equal(config.clusterKey, 'file key');
+    assert.deepEqual(config.editAuth, { login: 'admin', password: 'secret1' });
+    assert.equal(config.configExternal, 'http://k@central:9019/central/api/v3/streamers/edge-1');
+  });
+
+  test('plain HOSTNAME from the shell does not count; the prefixed one does', () => {
+    const { config } = loadStreamerConfig({
+      env: { STREAMER_CONFIG: '/dev/null', HOSTNAME: 'shell-host', STREAMER_HOSTNAME: 'edge-2' },
+    });
+    assert.equal(config.hostname, 'edge-2');
+  });
+
+  test('every bad value is named, secrets are not echoed', () => {
+    const problems = problemsOf({
+      STREAMER_HTTP: '99999',
+      STREAMER_HOSTNAME: 'bad host!',
+      STREAMER_CLUSTER_KEY: 'KEY0',
+      STREAMER_EDIT_AUTH: 'nopassword',
+      STREAMER_CONFIG_EXTERNAL: 'ftp://secret@central/x',
+      STREAMER_CONFIG_EXTERNAL_INTERVAL: 'soon',
+      STREAMER_LONG_POLL: 'maybe',
+      STREAMER_LOG_LEVEL: 'loud',
+    });
+    const keys = problems.map((p) => p.split(':')[0]);
+    for (const k of [
+      'HTTP',
+      'HOSTNAME',
+      'CLUSTER_KEY',
+      'EDIT_AUTH',
+      'CONFIG_EXTERNAL',
+      'CONFIG_EXTERNAL_INTERVAL',
+      'LONG_POLL',
+      'LOG_LEVEL',
+    ])
+      assert.ok(keys.includes(k), `${k} named in ${JSON.stringify(problems)}`);
+    assert.ok(!problems.join('\n').includes('secret@'), 'the URL userinfo is masked');
+  });
+
+  test('a missing explicit config file is an error', () => {
+    assert.match(problemsOf({}, ['--config', '/nonexistent/streamer.conf']).join(), /does not exist/);
+  });
+});

@@ -1,0 +1,239 @@
+// Pure parts of the media runner: the ffmpeg command line, input order, units, redaction, paths,
+// progress parsing and the restart key. No ffmpeg needed.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import pino from 'pino';
+import { buildArgs, hlsWindow, scaleFilter } from '../src/media/ffmpeg-args.ts';
+import { MediaManager, mediaKey, type StreamConfig } from '../src/media/manager.ts';
+import { mediaDir } from '../src/media/paths.ts';
+import { MediaProgress, playlistSegments } from '../src/media/progress.ts';
+import { redactText, redactUrl } from '../src/media/redact.ts';
+import { orderInputs, type InputSpec } from '../src/media/sources.ts';
+import { parseBitrate } from '../src/media/units.ts';
+
+const opts = { root: '/data', playlist: '/data/media/s/index.m3u8', append: false };
+
+function args(cfg: Record<string, unknown>, o = opts): string[] {
+  const input = orderInputs(cfg)[0];
+  assert.ok(input, 'the config has an input');
+  const built = buildArgs(cfg, input, o);
+  assert.ok('args' in built, `expected args, got ${JSON.stringify(built)}`);
+  return built.args;
+}
+
+/** The value following `flag` (its first occurrence). */
+function after(argv: string[], flag: string): string | undefined {
+  const i = argv.indexOf(flag);
+  return i < 0 ? undefined : argv[i + 1];
+}
+
+test('a network input is copied, first video and audio mapped, with a 10 s I/O timeout', () => {
+  const a = args({ inputs: [{ url: 'http://example.com/live/index.m3u8' }] });
+  assert.equal(after(a, '-c:v'), 'copy');
+  assert.equal(after(a, '-c:a'), 'copy');
+  assert.deepEqual(a.slice(a.indexOf('-map'), a.indexOf('-map') + 4), ['-map', '0:v:0?', '-map', '0:a:0?']);
+  assert.equal(after(a, '-rw_timeout'), '10000000');
+  assert.equal(after(a, '-i'), 'http://example.com/live/index.m3u8');
+  assert.ok(!after(a, '-protocol_whitelist')!.split(',').includes('file'));
+  for (const f of ['-nostdin', '-nostats']) assert.ok(a.includes(f));
+  assert.equal(after(a, '-progress'), 'pipe:1');
+  assert.equal(after(a, '-stats_period'), '1');
+  assert.ok(!a.includes('libx264'));
+});
+
+test('HLS output: window, segment names, flags; init time only for a fresh playlist', () => {
+  const cfg = { inputs: [{ url: 'udp://239.0.0.1:1234' }], segment_duration: 4000, segment_count: 5 };
+  const fresh = args(cfg);
+  assert.equal(after(fresh, '-f'), 'hls');
+  assert.equal(after(fresh, '-hls_time'), '4');
+  assert.equal(after(fresh, '-hls_list_size'), '5');
+  assert.equal(after(fresh, '-hls_init_time'), '1');
+  assert.equal(after(fresh, '-hls_segment_filename'), 'seg-%d.ts');
+  assert.equal(fresh.at(-1), opts.playlist);
+  const flags = after(fresh, '-hls_flags')!.split('+');
+  for (const f of ['delete_segments', 'omit_endlist', 'discont_start', 'temp_file', 'independent_segments'])
+    assert.ok(flags.includes(f), f);
+  assert.ok(!flags.includes('append_list'));
+  const cont = args(cfg, { ...opts, append: true });
+  assert.ok(after(cont, '-hls_flags')!.split('+').includes('append_list'));
+  assert.equal(after(cont, '-hls_init_time'), undefined);
+  assert.deepEqual(hlsWindow({}), { segmentMs: 2000, count: 6 });
+  assert.deepEqual(hlsWindow({ segment_duration: 3 }), { segmentMs: 3000, count: 6 });
+});
+
+test('a transcoder encodes libx264 + aac with bitrate, size, fps, gop, preset', () => {
+  const a = args({
+    inputs: [{ url: 'rtmp://example.com/app/key' }],
+    transcoder: {
+      video: [
+        {
+          bitrate: '2M',
+          codec: 'h264',
+          size: { width: 1280, height: 720 },
+          fps: 30,
+          gop: 60,
+          preset: 'fast',
+        },
+      ],
+      audio: { codec: 'aac', bitrate: 96, sample_rate: 44100, channels: 2 },
+    },
+  });
+  assert.equal(after(a, '-c:v'), 'libx264');
+  assert.equal(after(a, '-b:v'), '2000000');
+  assert.equal(after(a, '-r'), '30');
+  assert.equal(after(a, '-g'), '60');
+  assert.equal(after(a, '-preset'), 'fast');
+  assert.match(after(a, '-vf')!, /^scale=1280:720/);
+  assert.equal(after(a, '-c:a'), 'aac');
+  assert.equal(after(a, '-b:a'), '96000');
+  assert.equal(after(a, '-ar'), '44100');
+  assert.equal(after(a, '-ac'), '2');
+  // No gop: a keyframe every second keeps segments cut on time.
+  const b = args({ inputs: [{ url: 'rtmp://h/a' }], transcoder: { video: [{ bitrate: 1000000 }] } });
+  assert.equal(after(b, '-force_key_frames'), 'expr:gte(t,n_forced*1)');
+  assert.equal(after(b, '-c:a'), 'copy');
+  const c = args({ inputs: [{ url: 'rtmp://h/a' }], transcoder: { video: [], audio: { bitrate: 64000 } } });
+  assert.equal(after(c, '-c:v'), 'copy');
+  assert.equal(after(c, '-c:a'), 'aac');
+  assert.equal(scaleFilter({ width: 640 }), 'scale=640:-2');
+  assert.equal(scaleFilter('1920x1080'), scaleFilter({ width: 1920, height: 1080 }));
+  assert.equal(scaleFilter({}), undefined);
+});
+
+test('fake:// is synthetic, realtime, always encoded, keyframe every second', () => {
+  const a = args({ inputs: [{ url: 'fake://fake' }] });
+  assert.ok(a.includes('testsrc2=size=640x360:rate=25'));
+  assert.ok(a.some((x) => x.startsWith('sine=')));
+  assert.ok(a.includes('-re'));
+  assert.equal(after(a, '-c:v'), 'libx264');
+  assert.equal(after(a, '-preset'), 'ultrafast');
+  assert.equal(after(a, '-tune'), 'zerolatency');
+  assert.equal(after(a, '-g'), '25');
+  assert.equal(after(a, '-keyint_min'), '25');
+  assert.equal(after(a, '-sc_threshold'), '0');
+  assert.equal(after(a, '-pix_fmt'), 'yuv420p');
+  assert.equal(after(a, '-c:a'), 'aac');
+  const b = args({ inputs: [{ url: 'fake://x?width=1280&height=720&fps=30&bitrate=1500k' }] });
+  assert.ok(b.includes('testsrc2=size=1280x720:rate=30'));
+  assert.equal(after(b, '-g'), '30');
+  assert.equal(after(b, '-b:v'), '1500000');
+});
+
+test('file:// loops in real time; relative paths are inside the data directory', () => {
+  const a = args({ inputs: [{ url: 'file://videos/clip.mp4' }] });
+  assert.equal(after(a, '-stream_loop'), '-1');
+  assert.ok(a.indexOf('-re') < a.indexOf('-i'));
+  assert.equal(after(a, '-i'), 'file:/data/videos/clip.mp4');
+  assert.equal(after(args({ inputs: [{ url: 'file:///srv/a%20b.ts' }] }), '-i'), 'file:/srv/a b.ts');
+});
+
+test('rtsp uses TCP and the socket timeout; source_timeout (s) sets the I/O timeout', () => {
+  const a = args({ inputs: [{ url: 'rtsp://cam/stream', source_timeout: 5 }] });
+  assert.equal(after(a, '-rtsp_transport'), 'tcp');
+  assert.equal(after(a, '-timeout'), '5000000');
+  const b = args({ source_timeout: 3, inputs: [{ url: 'srt://h:9000' }] });
+  assert.equal(after(b, '-rw_timeout'), '3000000');
+});
+
+test('inputs are tried by priority (lower first), stable, keeping their inputs[] index', () => {
+  const order = orderInputs({
+    inputs: [
+      { url: 'http://a', priority: 2 },
+      { url: 'http://b' },
+      { url: 'http://c', priority: 1 },
+      { url: '' },
+      { url: 'http://d', priority: 1 },
+    ],
+  });
+  assert.deepEqual(
+    order.map((i: InputSpec) => [i.url, i.index]),
+    [
+      ['http://b', 1],
+      ['http://c', 2],
+      ['http://d', 4],
+      ['http://a', 0],
+    ],
+  );
+  assert.deepEqual(orderInputs({}), []);
+});
+
+test('an unknown scheme is an error, not a command line', () => {
+  const input = orderInputs({ inputs: [{ url: 'gopher2://x' }] })[0]!;
+  const built = buildArgs({}, input, opts);
+  assert.ok('error' in built && /unsupported input scheme "gopher2"/.test(built.error));
+  const pub = buildArgs({}, orderInputs({ inputs: [{ url: 'publish://' }] })[0]!, opts);
+  assert.ok('error' in pub && /publish/.test(pub.error));
+});
+
+test('the manager reports a stream with no usable input as an error and spawns nothing', async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'media-args-'));
+  const m = new MediaManager({ root, log: pino({ level: 'silent' }) });
+  try {
+    m.apply(
+      new Map<string, StreamConfig>([
+        ['bad', { name: 'bad', inputs: [{ url: 'foo://u:pw@h/x' }] }],
+        ['none', { name: 'none' }],
+      ]),
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    const s = m.stats('bad')!;
+    assert.equal(s.status, 'error');
+    assert.match(s.source_error!, /unsupported input scheme "foo"/);
+    assert.equal(s.url, 'foo://u@h/x');
+    assert.equal(m.pid('bad'), null);
+    assert.equal(m.stats('none')!.source_error, 'no inputs configured');
+    assert.deepEqual(m.names().sort(), ['bad', 'none']);
+    assert.equal(m.dir('bad'), mediaDir(root, 'bad'));
+    assert.equal(m.dir('other'), null);
+  } finally {
+    await m.stopAll();
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('units, redaction and media directories', () => {
+  assert.equal(parseBitrate(1_000_000), 1_000_000);
+  assert.equal(parseBitrate('2M'), 2_000_000);
+  assert.equal(parseBitrate('64k'), 64_000);
+  assert.equal(parseBitrate(96), 96_000);
+  assert.equal(parseBitrate('copy'), undefined);
+  assert.equal(redactUrl('rtsp://admin:s3cr3t@cam:554/x'), 'rtsp://admin@cam:554/x');
+  assert.equal(redactUrl('srt://h:1?passphrase=abcdefghij&latency=1'), 'srt://h:1?passphrase=***&latency=1');
+  assert.equal(redactText('  a\n b: s3cr3t  ', ['s3cr3t']), 'a b: ***');
+  assert.equal(mediaDir('/d', 'live/cam 1'), '/d/media/live%2Fcam%201');
+  assert.equal(mediaDir('/d', '..'), '/d/media/%2E.');
+  assert.equal(mediaDir('/d', '.hidden'), '/d/media/%2Ehidden');
+});
+
+test('progress: media time drives alive; segments drive bytes and bitrate', () => {
+  const p = new MediaProgress();
+  assert.equal(p.feed('frame=1\nout_time_us=N/A\nprogress=continue\n', 1000), false);
+  assert.equal(p.feed('out_time_us=1000000\nprogr', 2000), true);
+  assert.equal(p.feed('ess=continue\nout_time_us=1000000\n', 3000), false);
+  assert.equal(p.feed('out_time_us=2000000\n', 4000), true);
+  assert.ok(p.alive(8000));
+  assert.ok(!p.alive(9001));
+  assert.equal(p.flowedMs(), 2000);
+  const text =
+    '#EXTM3U\n#EXT-X-MEDIA-SEQUENCE:3\n#EXTINF:2.000000,\nseg-3.ts\n#EXTINF:1.5,\nseg-4.ts\n#EXTINF:1,\nother.ts\n';
+  assert.deepEqual(playlistSegments(text), [
+    { seq: 3, file: 'seg-3.ts', durationS: 2 },
+    { seq: 4, file: 'seg-4.ts', durationS: 1.5 },
+  ]);
+});
+
+test('restart key: media fields matter, title/labels/stats do not', () => {
+  const base = { name: 's', inputs: [{ url: 'fake://a' }], title: 'A' };
+  const k = mediaKey(base);
+  assert.equal(
+    mediaKey({ ...base, title: 'B', labels: { x: '1' }, comment: 'c', position: 2, static: true }),
+    k,
+  );
+  assert.equal(mediaKey({ ...base, inputs: [{ url: 'fake://a', stats: { bitrate: 1 } }] }), k);
+  assert.notEqual(mediaKey({ ...base, inputs: [{ url: 'fake://b' }] }), k);
+  assert.notEqual(mediaKey({ ...base, segment_duration: 4000 }), k);
+  assert.equal(mediaKey({ b: 1, a: { y: 1, x: 2 } }), mediaKey({ a: { x: 2, y: 1 }, b: 1 }));
+});
