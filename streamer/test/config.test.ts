@@ -89,3 +89,15 @@ describe('streamer configuration', () => {
     assert.match(problemsOf({}, ['--config', '/nonexistent/streamer.conf']).join(), /does not exist/);
   });
 });
+
+describe('streamer start-up', () => {
+  test('a bad setting stops the streamer with a message naming the key', async () => {
+    const { spawnStreamer } = await import('../../test-kit/central-process.ts');
+    const p = spawnStreamer({
+      STREAMER_HTTP: 'eighty',
+      STREAMER_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 's-')),
+    });
+    assert.equal(await p.exited, 2);
+    assert.match(p.output(), /HTTP: "eighty" is not a port number/);
+  });
+});

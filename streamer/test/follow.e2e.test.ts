@@ -160,6 +160,10 @@ for (const backend of backends) {
       const stats = await on.api<Record<string, unknown>>('GET', '/config/stats');
       assert.equal(stats.body.streamer_status, 'config_external_error');
       await waitForPlayback(on, 'keep', 5000);
+      // SIGTERM ends every ffmpeg before the streamer exits.
+      assert.ok(processesMatching(on.dir).length > 0);
+      assert.equal(await on.process.stop('SIGTERM'), 0);
+      assert.deepEqual(processesMatching(on.dir), []);
     });
   });
 }
