@@ -33,3 +33,23 @@ export function processesMatching(needle: string): number[] {
     .map(Number)
     .filter((pid) => pid > 0 && pid !== process.pid);
 }
+
+/** Polls `fn` every 20 ms until it returns something truthy, and returns that. */
+export async function waitFor<T>(
+  what: string,
+  fn: () => T | undefined | null | false,
+  ms: number,
+): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const v = fn();
+    if (v) return v;
+    if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** A name → config map, as MediaManager.apply takes it. */
+export function streams<T extends { name: string }>(...cfgs: T[]): Map<string, T> {
+  return new Map(cfgs.map((c) => [c.name, c]));
+}

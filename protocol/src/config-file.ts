@@ -1,6 +1,8 @@
 // Configuration-file and value parsing shared by Central and the streamer: `KEY=VALUE` files (the
 // central.conf format), ports, booleans, Go-style durations and `login password` credentials. Problems
 // are collected as lines naming the key, so start-up can report all of them at once.
+import fs from 'node:fs';
+import path from 'node:path';
 
 /** Parses `KEY=VALUE` lines (optionally quoted, optionally `export`ed) and older `key value` lines. */
 export function parseConfigFile(
@@ -59,4 +61,50 @@ export function parseEditAuth(key: string, v: string, problems: string[], placeh
   if (placeholders.has(m[2]!))
     problems.push(`${key}: the password is the sample placeholder; choose a real password`);
   return { login: m[1]!, password: m[2]! };
+}
+
+/** `--config FILE`, `--config=FILE` or `-c FILE`, else the environment's choice, else the default. */
+export function configFileFrom(
+  argv: string[],
+  fromEnv: string | undefined,
+  defaultFile: string,
+): { file: string; explicit: boolean } {
+  const i = argv.findIndex((a) => a === '--config' || a === '-c' || a.startsWith('--config='));
+  if (i >= 0) {
+    const a = argv[i]!;
+    return { file: a.includes('=') ? a.slice(a.indexOf('=') + 1) : (argv[i + 1] ?? ''), explicit: true };
+  }
+  if (fromEnv) return { file: fromEnv, explicit: true };
+  return { file: defaultFile, explicit: false };
+}
+
+/**
+ * Reads the chosen config file into canonical keys. A missing default file is fine; a missing file the
+ * user named is a problem; unknown keys are warnings.
+ */
+export function readConfigFile<K extends string>(
+  choice: { file: string; explicit: boolean },
+  canonical: (name: string) => K | null,
+): { raw: Map<K, string>; problems: string[]; warnings: string[]; configFile: string | null } {
+  const { file, explicit } = choice;
+  const raw = new Map<K, string>();
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  let configFile: string | null = null;
+  if (explicit && !file) problems.push('--config: a file name is required');
+  else if (fs.existsSync(file)) {
+    configFile = path.resolve(file);
+    try {
+      const parsed = parseConfigFile(fs.readFileSync(file, 'utf8'), file);
+      problems.push(...parsed.problems);
+      for (const [name, value] of parsed.values) {
+        const key = canonical(name);
+        if (key) raw.set(key, value);
+        else warnings.push(`${file}: unknown key ${name} ignored`);
+      }
+    } catch (e) {
+      problems.push(`${file}: cannot read: ${(e as Error).message}`);
+    }
+  } else if (explicit) problems.push(`config file ${file} does not exist`);
+  return { raw, problems, warnings, configFile };
 }

@@ -4,8 +4,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import tls from 'node:tls';
 import {
+  configFileFrom,
   parseBool,
   parseConfigFile,
+  readConfigFile,
   parseEditAuth as parseCredentials,
   parsePort,
 } from '@central/protocol/config-file';
@@ -101,39 +103,13 @@ export interface LoadOptions {
   cwd?: string;
 }
 
-function configFileFrom(argv: string[], env: Record<string, string | undefined>) {
-  const i = argv.findIndex((a) => a === '--config' || a === '-c' || a.startsWith('--config='));
-  if (i >= 0) {
-    const a = argv[i]!;
-    return { file: a.includes('=') ? a.slice(a.indexOf('=') + 1) : (argv[i + 1] ?? ''), explicit: true };
-  }
-  if (env.CENTRAL_CONFIG) return { file: env.CENTRAL_CONFIG, explicit: true };
-  return { file: DEFAULT_CONFIG_FILE, explicit: false };
-}
-
 /** Collects raw values: file first, then plain env names, then CENTRAL_-prefixed env names. */
 function collect(opts: LoadOptions) {
   const env = opts.env ?? process.env;
-  const problems: string[] = [];
-  const warnings: string[] = [];
-  const raw = new Map<Key, string>();
-  const { file, explicit } = configFileFrom(opts.argv ?? [], env);
-  let configFile: string | null = null;
-  if (explicit && !file) problems.push('--config: a file name is required');
-  else if (fs.existsSync(file)) {
-    configFile = path.resolve(file);
-    try {
-      const parsed = parseConfigFile(fs.readFileSync(file, 'utf8'), file);
-      problems.push(...parsed.problems);
-      for (const [name, value] of parsed.values) {
-        const key = canonicalKey(name);
-        if (key) raw.set(key, value);
-        else warnings.push(`${file}: unknown key ${name} ignored`);
-      }
-    } catch (e) {
-      problems.push(`${file}: cannot read: ${(e as Error).message}`);
-    }
-  } else if (explicit) problems.push(`config file ${file} does not exist`);
+  const { raw, problems, warnings, configFile } = readConfigFile(
+    configFileFrom(opts.argv ?? [], env.CENTRAL_CONFIG, DEFAULT_CONFIG_FILE),
+    canonicalKey,
+  );
   for (const prefixed of [false, true]) {
     for (const [name, value] of Object.entries(env)) {
       if (value === undefined || name.startsWith('CENTRAL_') !== prefixed) continue;

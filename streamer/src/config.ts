@@ -1,12 +1,12 @@
 // Reads /etc/central/streamer.conf (or --config / STREAMER_CONFIG) and the environment into one
 // validated, frozen StreamerConfig. Keys may be written plain (HOSTNAME), or with the STREAMER_ or
 // FLUSSONIC_ prefix that Flussonic's own images use; every problem is reported as a line naming the key.
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import {
+  configFileFrom,
   parseBool,
-  parseConfigFile,
+  readConfigFile,
   parseDuration,
   parseEditAuth,
   parsePort,
@@ -60,41 +60,15 @@ function canonical(name: string): Key | null {
   return (KEYS as readonly string[]).includes(k) ? (k as Key) : null;
 }
 
-function configFileFrom(argv: string[], env: Record<string, string | undefined>) {
-  const i = argv.findIndex((a) => a === '--config' || a === '-c' || a.startsWith('--config='));
-  if (i >= 0) {
-    const a = argv[i]!;
-    return { file: a.includes('=') ? a.slice(a.indexOf('=') + 1) : (argv[i + 1] ?? ''), explicit: true };
-  }
-  if (env.STREAMER_CONFIG) return { file: env.STREAMER_CONFIG, explicit: true };
-  return { file: DEFAULT_STREAMER_CONFIG, explicit: false };
-}
-
 /**
  * File first, then the environment. Plain names in the environment only count when prefixed
  * (STREAMER_HOSTNAME), because HOSTNAME and friends are set by every shell.
  */
 function collect(argv: string[], env: Record<string, string | undefined>) {
-  const raw = new Map<Key, string>();
-  const problems: string[] = [];
-  const warnings: string[] = [];
-  const { file, explicit } = configFileFrom(argv, env);
-  let configFile: string | null = null;
-  if (explicit && !file) problems.push('--config: a file name is required');
-  else if (fs.existsSync(file)) {
-    configFile = path.resolve(file);
-    try {
-      const parsed = parseConfigFile(fs.readFileSync(file, 'utf8'), file);
-      problems.push(...parsed.problems);
-      for (const [name, value] of parsed.values) {
-        const key = canonical(name);
-        if (key) raw.set(key, value);
-        else warnings.push(`${file}: unknown key ${name} ignored`);
-      }
-    } catch (e) {
-      problems.push(`${file}: cannot read: ${(e as Error).message}`);
-    }
-  } else if (explicit) problems.push(`config file ${file} does not exist`);
+  const { raw, problems, warnings, configFile } = readConfigFile(
+    configFileFrom(argv, env.STREAMER_CONFIG, DEFAULT_STREAMER_CONFIG),
+    canonical,
+  );
   for (const prefix of ['FLUSSONIC_', 'STREAMER_']) {
     for (const [name, value] of Object.entries(env)) {
       if (value === undefined || !name.startsWith(prefix) || name === 'STREAMER_CONFIG') continue;

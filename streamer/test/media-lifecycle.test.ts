@@ -7,27 +7,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import pino from 'pino';
-import { ffmpegAvailable } from '../../test-kit/media.ts';
+import { ffmpegAvailable, streams, waitFor } from '../../test-kit/media.ts';
 import { MediaManager, type StreamConfig } from '../src/media/manager.ts';
 import { mediaDir } from '../src/media/paths.ts';
 
 const skip = !ffmpegAvailable();
 const log = pino({ level: 'silent' });
 const repo = path.resolve(import.meta.dirname, '../..');
-
-async function waitFor<T>(what: string, fn: () => T | undefined | null | false, ms: number): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-function streams(...cfgs: StreamConfig[]): Map<string, StreamConfig> {
-  return new Map(cfgs.map((c) => [c.name, c]));
-}
 
 function tempRoot(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'media-life-'));
