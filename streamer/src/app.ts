@@ -7,13 +7,13 @@ import { Follower } from './config-external/follower.ts';
 import type { StreamConfig } from './config-external/poller.ts';
 import { API_BODY_LIMIT, registerApi, type ApiDeps } from './api/routes.ts';
 import { serverStats, streamView, whoami } from './api/views.ts';
-import { registerMediaRoutes } from './http/media-routes.ts';
+import { parseMediaPath, registerMediaRoutes } from './http/media-routes.ts';
 import { MediaManager } from './media/manager.ts';
 import { StreamerState } from './state.ts';
 import { SystemStats } from './system-stats.ts';
 
-/** `/{name}/index.m3u8` and friends: the stream name a media request is for. */
-const MEDIA_PATH = /^\/(.+)\/(?:index\.m3u8|seg-\d+\.ts|mpegts|preview\.jpg|embed\.html)$/;
+/** The resources of a stream (`/{name}/index.m3u8` and friends) that may start a dynamic stream. */
+const MEDIA_RESOURCE = /^(?:index\.m3u8|seg-\d+\.ts|mpegts|preview\.jpg|embed\.html)$/;
 
 export interface Streamer {
   app: FastifyInstance;
@@ -117,17 +117,11 @@ export async function createStreamer(config: StreamerConfig, log: Logger): Promi
   };
   registerApi(app, deps);
   app.addHook('onRequest', async (req) => {
-    const m = MEDIA_PATH.exec(req.url.split('?', 1)[0]!);
-    if (!m) return;
-    let name: string;
-    try {
-      name = decodeURIComponent(m[1]!);
-    } catch {
-      return;
-    }
-    follower.touch(name);
+    const p = parseMediaPath(req.url);
+    if (!p || p === 'bad' || !MEDIA_RESOURCE.test(p.resource)) return;
+    follower.touch(p.name);
     // A name Central did not list may still be a dynamic stream it serves on request.
-    if (!manager.dir(name) && follower.configExternal) await follower.requestDynamic(name);
+    if (!manager.dir(p.name) && follower.configExternal) await follower.requestDynamic(p.name);
   });
   registerMediaRoutes(app, { resolve: (name) => manager.dir(name), ffmpegPath: config.ffmpeg });
 

@@ -14,6 +14,8 @@ import {
   type StreamConfig,
 } from './poller.ts';
 
+const MAX_LOOKUPS = 16;
+
 export interface FollowerOptions {
   hostname: string;
   intervalMs: number;
@@ -112,6 +114,8 @@ export class Follower {
     if (this.dynamic.has(name)) return Promise.resolve(true);
     if (!this.poller.serverFeatures.dynamicStreams) return Promise.resolve(false);
     let p = this.lookups.get(name);
+    // Viewers choose the names: bound the lookups they can make this streamer send to Central.
+    if (!p && this.lookups.size >= MAX_LOOKUPS) return Promise.resolve(false);
     if (!p) {
       p = this.lookupDynamic(name).finally(() => this.lookups.delete(name));
       this.lookups.set(name, p);
