@@ -1,8 +1,8 @@
 // `npm run bench`: Central against its ceiling on one durable PostgreSQL, PUT and list, 50 connections,
-// interleaved rounds; then the fleet benchmark (bench/fleet.ts) on the same PostgreSQL server. Prints
-// tables and writes BENCHMARKS.md. `--only http` or `--only fleet` runs one of the two. Exits non-zero
-// only when the set-up fails, never because a target was missed. Everything it starts is stopped, also
-// on Ctrl-C.
+// interleaved rounds; then the fleet benchmark (bench/fleet.ts) on the same PostgreSQL server; then the
+// streamer benchmark (bench/media.ts: real streamers and ffmpeg). Prints tables and writes BENCHMARKS.md.
+// `--only http`, `--only fleet` or `--only media` runs one of the three. Exits non-zero only when the
+// set-up fails, never because a target was missed. Everything it starts is stopped, also on Ctrl-C.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -30,16 +30,22 @@ import { openPostgres } from '../server/src/db/postgres.ts';
 import type { PgServer } from '../test-kit/postgres.ts';
 import { fleetBudgetMs, fleetSettings, runFleet } from './fleet.ts';
 import { fleetConsole, fleetVerdicts, writeFleetMarkdown, type FleetReport } from './fleet-report.ts';
+import { mediaBudgetMs, mediaSettings, runMedia } from './media.ts';
+import { mediaConsole, mediaVerdicts, writeMediaMarkdown, type MediaReport } from './media-report.ts';
 
-/** `--only http|fleet` (or `--only=fleet`): which benchmarks run; both by default. */
-function parseOnly(args: string[]): Set<'http' | 'fleet'> {
+const BENCHES = ['http', 'fleet', 'media'] as const;
+type Bench = (typeof BENCHES)[number];
+
+/** `--only http|fleet|media` (or `--only=fleet`): which benchmarks run; all three by default. */
+function parseOnly(args: string[]): Set<Bench> {
   const [a, b] = args;
-  if (a === undefined) return new Set(['http', 'fleet']);
+  if (a === undefined) return new Set(BENCHES);
   const v = a === '--only' ? b : a.startsWith('--only=') ? a.slice(7) : undefined;
   const rest = a === '--only' ? args.slice(2) : args.slice(1);
-  if (v === undefined || rest.length) throw new Error(`usage: npm run bench [-- --only http|fleet]`);
-  if (v !== 'http' && v !== 'fleet') throw new Error(`--only: "${v}" is not http or fleet`);
-  return new Set([v]);
+  if (v === undefined || rest.length) throw new Error(`usage: npm run bench [-- --only http|fleet|media]`);
+  if (!(BENCHES as readonly string[]).includes(v))
+    throw new Error(`--only: "${v}" is not http, fleet or media`);
+  return new Set([v as Bench]);
 }
 const ONLY = (() => {
   try {
@@ -338,15 +344,39 @@ async function runFleetBench(pgs: Pg) {
   console.log(`bench fleet: ${missed ? `${missed} target(s) MISSED` : 'all targets MET'}`);
 }
 
+async function runMediaBench() {
+  const date = stamp();
+  const load = loadAverage();
+  const results = await runMedia(mediaSettings());
+  const report: MediaReport = {
+    ...results,
+    date,
+    machine: { ...machine("PGlite (Central's embedded PostgreSQL)"), load },
+  };
+  console.log(`\n${mediaConsole(report)}`);
+  if (OUTPUT !== '-') {
+    writeMediaMarkdown(OUTPUT, report);
+    console.log(`\nbench: wrote the streamer section of ${path.relative(process.cwd(), OUTPUT) || OUTPUT}`);
+  }
+  const missed = mediaVerdicts(report).filter((l) => !l.met).length;
+  console.log(`bench media: ${missed ? `${missed} target(s) MISSED` : 'all targets MET'}`);
+}
+
 async function main() {
   const perRun = settings.warmup + settings.duration + 5;
   const httpMs = (300 + settings.rounds * scenarios.length * 2 * perRun) * 1000;
   const stopWatchdog = installExitHandlers(
-    (ONLY.has('http') ? httpMs : 0) + (ONLY.has('fleet') ? fleetBudgetMs(fleetSettings()) : 0),
+    (ONLY.has('http') ? httpMs : 0) +
+      (ONLY.has('fleet') ? fleetBudgetMs(fleetSettings()) : 0) +
+      (ONLY.has('media') ? mediaBudgetMs(mediaSettings()) : 0),
   );
-  const pgs = await startPg();
-  if (ONLY.has('http')) await runHttp(pgs);
-  if (ONLY.has('fleet')) await runFleetBench(pgs);
+  // The streamer benchmark needs no PostgreSQL server (its Central runs on PGlite).
+  if (ONLY.has('http') || ONLY.has('fleet')) {
+    const pgs = await startPg();
+    if (ONLY.has('http')) await runHttp(pgs);
+    if (ONLY.has('fleet')) await runFleetBench(pgs);
+  }
+  if (ONLY.has('media')) await runMediaBench();
   stopWatchdog();
 }
 
