@@ -8,7 +8,7 @@ import type { Backend } from './backends.ts';
 
 /** Empties every table the API and the loops write (the migrations' own bookkeeping stays). */
 export const RESET_SQL =
-  'TRUNCATE streams, streamers, stream_layouts, stream_layout_history, streamer_status, stream_status, streamer_pulls, central_leases';
+  'TRUNCATE streams, streamers, stream_layouts, stream_layout_history, streamer_status, stream_status, streamer_pulls, central_leases, streamer_stats_history';
 
 export const TEST_API_KEY = 'test-api-key-0123456789';
 export const TEST_EDIT_AUTH = { login: 'admin', password: 'admin' };
@@ -38,6 +38,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     logRequests: false,
     centralDir: '/tmp/central-test',
     provisionEnabled: true,
+    webDir: null,
     fleet: FLEET_DEFAULTS,
     ...overrides,
   };

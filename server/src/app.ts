@@ -15,6 +15,9 @@ import { configExternalRoutes } from './config-external/routes.ts';
 import { clusterRoutes, playbackHandler } from './fleet/routes.ts';
 import { layoutRoutes, layoutsHistoryHandler } from './layouter/routes.ts';
 import type { StreamerClient } from './lib/streamer-client.ts';
+import { statsHistoryRoutes } from './health/routes.ts';
+import { Sessions, sessionRoutes } from './ui/session.ts';
+import { defaultWebDir, staticRoutes } from './ui/static.ts';
 
 export const API_PREFIXES = ['/central/api/v3', '/streamer/api/v3'] as const;
 export const BODY_LIMIT = 1024 * 1024;
@@ -74,6 +77,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   }
   const streamSubs = { layouts: layoutsHistoryHandler(db), playback: playbackHandler(db) };
   const limiter = new LoginLimiter(() => clock.now());
+  const sessions = new Sessions(creds, () => clock.now());
+  const session = (cookie: string | undefined) => sessions.fromHeader(cookie) !== null;
   for (const prefix of API_PREFIXES) {
     app.register(
       async (api) => {
@@ -81,9 +86,10 @@ export function buildApp(deps: AppDeps): FastifyInstance {
         // Streamers authenticate with the key of their config_external URL; a wrong one is 403.
         configExternalRoutes(api, db, creds, pulls);
         api.register(async (secured) => {
-          requireAuth(secured, creds, limiter);
+          requireAuth(secured, creds, limiter, session);
           collectionRoutes(secured, 'streams', streams, STREAM_LIST_PARAMS, streamSubs);
           collectionRoutes(secured, 'streamers', streamers, ['checks_enable']);
+          statsHistoryRoutes(secured, db, clock);
           layoutRoutes(secured, db, clock, config);
           clusterRoutes(secured, db, clock, info);
           configRoutes(secured, config, db, clock, info);
@@ -92,5 +98,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       { prefix },
     );
   }
+  sessionRoutes(app, creds, sessions, clock);
+  staticRoutes(app, config.webDir ?? defaultWebDir(), [...API_PREFIXES, '/ui/api']);
   return app;
 }

@@ -52,6 +52,7 @@ export const KNOWN_KEYS = [
   'LOG_REQUESTS',
   'CENTRAL_DIR',
   'CLUSTER_NODE_CONFIG_PROVISION_ENABLED',
+  'WEB_DIR',
   ...FLEET_KEYS,
 ] as const;
 type Key = (typeof KNOWN_KEYS)[number];
@@ -80,6 +81,8 @@ export interface Config {
   readonly logRequests: boolean;
   readonly centralDir: string;
   readonly provisionEnabled: boolean;
+  /** The built web UI; null: `<repo>/web/dist` (see ui/static.ts). */
+  readonly webDir: string | null;
   readonly fleet: FleetConfig;
 }
 
@@ -224,6 +227,8 @@ export function loadConfig(opts: LoadOptions = {}): { config: Config; warnings: 
     ? parseBool('CLUSTER_NODE_CONFIG_PROVISION_ENABLED', provisionRaw, problems)
     : true;
   const centralDir = path.resolve(opts.cwd ?? process.cwd(), get('CENTRAL_DIR') ?? 'data');
+  const webDirRaw = get('WEB_DIR');
+  const webDir = webDirRaw ? path.resolve(opts.cwd ?? process.cwd(), webDirRaw) : null;
   const fleet = parseFleetConfig(get, parseBool, problems);
   if (problems.length) throw new ConfigError(problems);
   const config: Config = Object.freeze({
@@ -240,6 +245,7 @@ export function loadConfig(opts: LoadOptions = {}): { config: Config; warnings: 
     logRequests,
     centralDir,
     provisionEnabled,
+    webDir,
     fleet,
   });
   return { config, warnings };

@@ -37,7 +37,7 @@ async function main() {
   const logger = pino({
     level: config.logLevel,
     base: { svc: 'central' },
-    redact: ['req.headers.authorization', '*.cluster_key', '*.password', '*.api_key'],
+    redact: ['req.headers.authorization', 'req.headers.cookie', '*.cluster_key', '*.password', '*.api_key'],
   });
   for (const w of warnings) logger.warn(w);
   prepareDataDir(config);

@@ -111,10 +111,11 @@ describe('migrations', { skip: pg ? false : 'PostgreSQL is not installed here', 
       '0003_row_counts',
       '0004_fleet',
       '0005_batch_upsert',
+      '0006_stats_history',
     ]);
     const rows = (await dbs[0]!.query<{ n: number }>('SELECT count(*)::int AS n FROM central_migrations'))
       .rows;
-    assert.equal(rows[0]!.n, 5);
+    assert.equal(rows[0]!.n, 6);
     await Promise.all(dbs.map((d) => d.close()));
   });
 

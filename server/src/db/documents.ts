@@ -87,8 +87,9 @@ export function documentRepo(spec: DocumentListSpec) {
     async remove(db: Queryable, id: string): Promise<boolean> {
       return (await db.query(`DELETE FROM ${table} WHERE ${key} = $1`, [id], `${table}_delete`)).rowCount > 0;
     },
-    async list(db: Queryable, query: ListQuery) {
-      const { rows, ...page } = await listPage<DocumentRow>(db, { ...spec, select: columns }, query);
+    /** `now`: the time of fields that grow with the clock (see listPage). */
+    async list(db: Queryable, query: ListQuery, now?: number) {
+      const { rows, ...page } = await listPage<DocumentRow>(db, { ...spec, select: columns }, query, now);
       return {
         ...page,
         rows: rows.map(({ _k, ...r }): DocumentRow => r),

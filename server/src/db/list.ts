@@ -90,6 +90,8 @@ function convert(param: string, type: JsonType | ColumnType, v: string): unknown
 }
 
 function columnFilter(f: Filter, c: Extract<Field, { kind: 'column' }>, b: Params): string {
+  // `_is=null` has no value of the column's type to convert.
+  if (f.op === 'is' || f.op === 'is_not') return `${c.sql} IS ${f.op === 'is' ? '' : 'NOT '}NULL`;
   const vals = f.values.map((v) => convert(f.param, c.type, v));
   const set = () => `(SELECT (jsonb_array_elements_text(${b.p(JSON.stringify(vals))}::jsonb))::${c.type})`;
   const cmp = (op: string) => `${c.sql} ${op} ${b.p(vals[0])}::${c.type}`;
@@ -108,10 +110,6 @@ function columnFilter(f: Filter, c: Extract<Field, { kind: 'column' }>, b: Param
       return cmp('<=');
     case 'like':
       return `strpos(${c.sql}::text, ${b.p(f.values[0])}) > 0`;
-    case 'is':
-      return `${c.sql} IS NULL`;
-    case 'is_not':
-      return `${c.sql} IS NOT NULL`;
   }
 }
 
@@ -237,15 +235,34 @@ async function count(db: Queryable, spec: ListSpec, where: string[], params: unk
   return (await db.query<{ n: number }>(sql, params)).rows[0]!.n;
 }
 
+const NOW = '{now}';
+
+/**
+ * Column SQL may use `{now}`: the time of the walk's first page, carried by its cursors, so that fields
+ * growing with the clock (a stream's lifetime) keep one order over all the pages of a walk.
+ */
+function atTime(spec: ListSpec, query: ListQuery, now: number): { spec: ListSpec; at?: number } {
+  const timed = Object.entries(spec.columns).filter(([, c]) => c.sql.includes(NOW));
+  if (!timed.length) return { spec };
+  const at = query.cursor?.at ?? now;
+  const columns = { ...spec.columns };
+  // A safe integer (decodeCursor checks the carried one), so writing it into the SQL is safe.
+  for (const [k, c] of timed)
+    columns[k] = { ...c, sql: c.sql.replaceAll(NOW, `(${Math.trunc(at)}::bigint)`) };
+  return { spec: { ...spec, columns }, at };
+}
+
 /**
  * One page. The count runs with the first page only; its cursors carry it to the following pages
  * (so a walk over N pages counts once, and the figure stays the walk's starting estimate).
  */
 export async function listPage<R extends Row>(
   db: Queryable,
-  spec: ListSpec,
+  untimed: ListSpec,
   query: ListQuery,
+  now = Date.now(),
 ): Promise<ListPage<R>> {
+  const { spec, at } = atTime(untimed, query, now);
   const b = new Params();
   const terms = sortTerms(spec, query.sort);
   const where = whereFilters(spec, query, b);
@@ -268,7 +285,8 @@ export async function listPage<R extends Row>(
   const first = rows[0];
   const last = rows.at(-1);
   const here = query.cursor?.values;
-  const cursor = (dir: 'a' | 'b', values: unknown[]) => encodeCursor({ dir, values, count: estimated });
+  const cursor = (dir: 'a' | 'b', values: unknown[]) =>
+    encodeCursor({ dir, values, count: estimated, ...(at === undefined ? {} : { at }) });
   const result: ListPage<R> = { rows, estimated_count: estimated };
   if (backward) {
     if (more && first) result.prev = cursor('b', first._k);

@@ -7,16 +7,27 @@ import type { Clock } from '../lib/clock.ts';
 import type { StreamerClient, StreamerTarget } from '../lib/streamer-client.ts';
 import { StreamerError } from '../lib/streamer-client.ts';
 import {
+  pruneSamples,
   readWatched,
+  writeSamples,
   writeStatuses,
   writeStreamStatuses,
   type StatusWrite,
   type WatchedRow,
 } from './repo.ts';
-import { healthChecks, streamerState, type StreamerState } from './state.ts';
+import {
+  healthChecks,
+  HISTORY_KEEP_MS,
+  SAMPLE_EVERY_MS,
+  statsSample,
+  streamerState,
+  type StatsSample,
+  type StreamerState,
+} from './state.ts';
 import { StreamObservations } from './streams.ts';
 
 const MAX_CONCURRENT_POLLS = 32;
+const PRUNE_EVERY_MS = 60_000;
 
 interface Host {
   target: StreamerTarget;
@@ -33,6 +44,7 @@ interface Host {
   healthOk: boolean | null;
   healthChangedAt: number;
   nextPollAt: number;
+  lastSampleAt: number;
   inFlight: boolean;
   dirty: boolean;
 }
@@ -49,6 +61,8 @@ export class HealthPoller {
   private inFlight = 0;
   private streams = new StreamObservations();
   private lastTickAt = 0;
+  private samples: StatsSample[] = [];
+  private lastPruneAt = 0;
   private stopped = false;
   /** A demoted leader's poller starts nothing more (polls in flight just end). */
   stop() {
@@ -121,6 +135,7 @@ export class HealthPoller {
         // First polls spread over a whole interval: later ones keep the spacing, so the fleet's answers
         // arrive evenly instead of in one burst that stalls everything else.
         nextPollAt: now + Math.floor(Math.random() * this.deps.fleet.statsIntervalMs),
+        lastSampleAt: -Infinity,
         inFlight: false,
         dirty: true,
       });
@@ -167,6 +182,10 @@ export class HealthPoller {
       Object.assign(h, { stats, reachable: true, validKey: true, error: null, lastPollFailed: false });
       h.lastPollOk = clock.now();
       this.streams.report(hostname, streams);
+      if (h.lastPollOk - h.lastSampleAt >= SAMPLE_EVERY_MS) {
+        h.lastSampleAt = h.lastPollOk;
+        this.samples.push(statsSample(hostname, h.lastPollOk, stats));
+      }
     } catch (e) {
       const err = e instanceof StreamerError ? e : null;
       h.lastPollFailed = true;
@@ -249,6 +268,18 @@ export class HealthPoller {
     await writeStatuses(this.deps.db, writes, now);
     const { upserts, deletes } = this.streams.drain(now);
     await writeStreamStatuses(this.deps.db, upserts, deletes, now);
+    await this.writeHistory(now);
+  }
+
+  /** The samples of the polls that ended since the last round, in one statement; old ones pruned. */
+  private async writeHistory(now: number) {
+    const samples = this.samples;
+    this.samples = [];
+    await writeSamples(this.deps.db, samples, SAMPLE_EVERY_MS);
+    if (now - this.lastPruneAt >= PRUNE_EVERY_MS) {
+      this.lastPruneAt = now;
+      await pruneSamples(this.deps.db, now - HISTORY_KEEP_MS);
+    }
   }
 }
 

@@ -1,5 +1,6 @@
 // SQL of the health poller: the streamer list with contact times, and batched observed-state writes.
 import type { Queryable } from '../db/types.ts';
+import { SAMPLE_FIELDS, type StatsSample } from './state.ts';
 
 export type WatchedRow = {
   hostname: string;
@@ -95,4 +96,57 @@ export async function writeStreamStatuses(
       ],
     );
   if (deletes.length) await db.query('DELETE FROM stream_status WHERE name = ANY($1::text[])', [deletes]);
+}
+
+/**
+ * One statement for a whole round. A sample within `minGapMs` of a stored one is skipped, so the
+ * spacing holds across leaders and processes too; a streamer deleted meanwhile gets none.
+ */
+export async function writeSamples(db: Queryable, samples: StatsSample[], minGapMs: number) {
+  if (!samples.length) return;
+  const cols = SAMPLE_FIELDS.map((f) => `u.${f}`).join(', ');
+  const arrays = SAMPLE_FIELDS.map((_, i) => `$${i + 3}::int[]`).join(', ');
+  await db.query(
+    `INSERT INTO streamer_stats_history (hostname, at, ${SAMPLE_FIELDS.join(', ')})
+     SELECT u.h, u.at, ${cols}
+     FROM unnest($1::text[], $2::bigint[], ${arrays}) AS u(h, at, ${SAMPLE_FIELDS.join(', ')})
+     WHERE EXISTS (SELECT 1 FROM streamers x WHERE x.hostname = u.h)
+       AND NOT EXISTS (SELECT 1 FROM streamer_stats_history p
+                       WHERE p.hostname = u.h AND p.at > u.at - $${SAMPLE_FIELDS.length + 3} AND p.at <= u.at)
+     ON CONFLICT (hostname, at) DO NOTHING`,
+    [
+      samples.map((s) => s.hostname),
+      samples.map((s) => s.at),
+      ...SAMPLE_FIELDS.map((f) => samples.map((s) => s[f])),
+      minGapMs,
+    ],
+    'stats_history_write',
+  );
+}
+
+export async function pruneSamples(db: Queryable, before: number): Promise<number> {
+  const r = await db.query(
+    'DELETE FROM streamer_stats_history WHERE at < $1',
+    [before],
+    'stats_history_prune',
+  );
+  return r.rowCount;
+}
+
+/** null when there is no such streamer; else the newest `limit` samples since `since`, oldest first. */
+export async function readSamples(
+  db: Queryable,
+  hostname: string,
+  since: number,
+  limit: number,
+): Promise<StatsSample[] | null> {
+  const known = await db.query('SELECT 1 FROM streamers WHERE hostname = $1', [hostname]);
+  if (!known.rowCount) return null;
+  const r = await db.query<StatsSample>(
+    `SELECT * FROM (SELECT hostname, at, ${SAMPLE_FIELDS.join(', ')} FROM streamer_stats_history
+       WHERE hostname = $1 AND at >= $2 ORDER BY at DESC LIMIT $3) x ORDER BY at`,
+    [hostname, since, limit],
+    'stats_history_read',
+  );
+  return r.rows;
 }

@@ -72,3 +72,32 @@ export function healthChecks(h: HealthInputs) {
     });
   return { ok: errors.length === 0, checks: { ...checks, errors_details: errors } };
 }
+
+/** Stats history (the UI's charts): one sample per streamer per 30 s, kept 24 h. */
+export const SAMPLE_EVERY_MS = 30_000;
+export const HISTORY_KEEP_MS = 24 * 60 * 60_000;
+
+/** The figures of one /config/stats answer kept in streamer_stats_history (integers or null). */
+export const SAMPLE_FIELDS = [
+  'cpu_usage',
+  'memory_usage',
+  'bandwidth_usage',
+  'input_kbit',
+  'output_kbit',
+  'total_streams',
+  'online_streams',
+] as const;
+export type SampleField = (typeof SAMPLE_FIELDS)[number];
+export type StatsSample = { hostname: string; at: number } & Record<SampleField, number | null>;
+
+const INT32_MAX = 2 ** 31 - 1;
+
+/** The charted figures of a stats answer; anything not a whole int32 number is left out (null). */
+export function statsSample(hostname: string, at: number, stats: Record<string, unknown>): StatsSample {
+  const sample = { hostname, at } as StatsSample;
+  for (const f of SAMPLE_FIELDS) {
+    const v = stats[f];
+    sample[f] = typeof v === 'number' && Number.isInteger(v) && Math.abs(v) <= INT32_MAX ? v : null;
+  }
+  return sample;
+}

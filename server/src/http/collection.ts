@@ -36,6 +36,8 @@ export interface Cursor {
   values: unknown[];
   /** The first page's count, carried along so that later pages do not count again. */
   count?: number;
+  /** The first page's time (ms), for fields that grow with the clock (db/list.ts). */
+  at?: number;
 }
 export interface ListQuery {
   limit: number;
@@ -56,7 +58,7 @@ function parsePath(param: string, raw: string): string[] {
 }
 
 export function encodeCursor(c: Cursor): string {
-  return Buffer.from(JSON.stringify({ d: c.dir, k: c.values, n: c.count })).toString('base64url');
+  return Buffer.from(JSON.stringify({ d: c.dir, k: c.values, n: c.count, t: c.at })).toString('base64url');
 }
 
 export function decodeCursor(raw: string): Cursor {
@@ -66,10 +68,17 @@ export function decodeCursor(raw: string): Cursor {
       d?: unknown;
       k?: unknown;
       n?: unknown;
+      t?: unknown;
     };
     if ((v.d !== 'a' && v.d !== 'b') || !Array.isArray(v.k)) throw new Error('shape');
-    if (v.n !== undefined && !(Number.isSafeInteger(v.n) && (v.n as number) >= 0)) throw new Error('count');
-    return { dir: v.d, values: v.k, ...(v.n !== undefined ? { count: v.n as number } : {}) };
+    const natural = (x: unknown) => x === undefined || (Number.isSafeInteger(x) && (x as number) >= 0);
+    if (!natural(v.n) || !natural(v.t)) throw new Error('count or time');
+    return {
+      dir: v.d,
+      values: v.k,
+      ...(v.n !== undefined ? { count: v.n as number } : {}),
+      ...(v.t !== undefined ? { at: v.t as number } : {}),
+    };
   } catch {
     throw badParameter(
       'cursor',

@@ -1,5 +1,5 @@
 // Typed errors thrown anywhere and turned into the Flussonic error body in one place.
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 
 export interface ErrorItem {
   status: string;
@@ -44,11 +44,17 @@ function fromFastify(err: FastifyError): ApiError | null {
   return new ApiError(status, status === 404 ? 'not_found' : 'bad_request', err.message);
 }
 
+function fromUi(req: FastifyRequest): boolean {
+  const xhr = String(req.headers['x-requested-with'] ?? '').toLowerCase() === 'xmlhttprequest';
+  return xhr || req.url.startsWith('/ui/api/');
+}
+
 export function installErrorHandler(app: FastifyInstance) {
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const api = err instanceof ApiError ? err : fromFastify(err);
     if (api) {
-      if (api.status === 401)
+      // Not for the web UI's own calls: a Basic challenge would make the browser pop up its login box.
+      if (api.status === 401 && !fromUi(req))
         void reply.header('WWW-Authenticate', 'Basic realm="Central", Bearer realm="Central"');
       return reply.status(api.status).send(errorBody(api.items));
     }

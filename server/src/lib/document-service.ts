@@ -117,7 +117,7 @@ export function documentService<P extends TSchema>(
       if (!(await repo.remove(db, checkKey(key)))) throw notFound(`${kind.noun} ${key} not found`);
     },
     async list(query: ListQuery, params: Record<string, unknown> = {}) {
-      const { rows, ...rest } = await repo.list(db, query);
+      const { rows, ...rest } = await repo.list(db, query, clock.now());
       const wire = rows.map((r) => kind.toWire(r, true));
       await kind.decorate?.(wire, params);
       const items = wire.map((w) => project(w, query.select, [kind.keyField]));

@@ -48,6 +48,22 @@ export const streamsListSpec: DocumentListSpec = {
       type: 'text',
       nullable: true,
     },
+    // Live figures for sorting and filtering (the UI's columns); like stats.status, none when disabled.
+    'stats.bitrate': {
+      kind: 'column',
+      sql: `(CASE WHEN t.disabled THEN NULL ELSE (SELECT round((ss.stats->>'bitrate')::numeric)::bigint
+        FROM stream_status ss WHERE ss.name = t.name AND jsonb_typeof(ss.stats->'bitrate') = 'number') END)`,
+      type: 'bigint',
+      nullable: true,
+    },
+    // As on the wire (now − running_since), with the walk's `now` so paging stays consistent.
+    'stats.lifetime': {
+      kind: 'column',
+      sql: `(CASE WHEN t.disabled THEN NULL ELSE (SELECT GREATEST(0, {now} - ss.running_since)
+        FROM stream_status ss WHERE ss.name = t.name AND ss.running_since IS NOT NULL) END)`,
+      type: 'bigint',
+      nullable: true,
+    },
   },
   search: (p) =>
     `strpos(lower(t.name || ' ' || coalesce(t.config->>'title', '') || ' ' || coalesce(t.config->>'comment', '') || ' ' ||
