@@ -5,6 +5,8 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/lib/chromium/chromium';
+
 function hasCommand(cmd: string): boolean {
   return spawnSync(cmd, ['-version'], { stdio: 'ignore' }).status === 0;
 }
@@ -20,7 +22,9 @@ const files = (dirs: string[]) =>
           .map((f) => path.join(d, String(f)))
       : [],
   );
-const selected = args.length ? args : files(['server/test', 'streamer/test', 'test-kit/test']).sort();
+const selected = args.length
+  ? args
+  : files(['server/test', 'streamer/test', 'web/test', 'test-kit/test']).sort();
 
 const env = { ...process.env };
 let stop: () => Promise<void> = async () => {};
@@ -47,6 +51,15 @@ if (!hasCommand('ffmpeg') || !hasCommand('ffprobe')) {
     process.exit(1);
   }
   console.log('# notice: ffmpeg is not installed; the streamer media tests are skipped');
+}
+if (!fs.existsSync(CHROMIUM)) {
+  if (env.CI === 'true') {
+    console.error(
+      `CI=true but chromium is not installed (${CHROMIUM}): run .ci/run or apt-get install chromium`,
+    );
+    process.exit(1);
+  }
+  console.log('# notice: chromium is not installed; the browser tests are skipped');
 }
 const result = spawnSync(
   process.execPath,
