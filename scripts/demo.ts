@@ -170,7 +170,7 @@ async function main() {
   }
   console.log(`
   Central API   ${central}/central/api/v3   (Authorization: Bearer ${s.apiKey})
-  Admin login   admin / ${s.password}   (Basic auth on the API; the web UI is not built yet)
+  Admin UI      ${central}/   (sign in as admin / ${s.password})
   Try:          curl -s -H 'Authorization: Bearer ${s.apiKey}' ${central}/central/api/v3/streams | head -c 600
   Credentials are kept in ${path.join(dir, 'credentials.json')}.`);
   if (flag('--once')) return stopAll(0);

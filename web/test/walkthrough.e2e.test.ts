@@ -49,6 +49,16 @@ describe('the getting-started walkthrough in a browser', { skip: !ready }, () =>
     await page.goto(`${central.url}/`);
     await page.waitForURL(/\/login/);
     await screenshot(page, '02-login');
+    // Keyboard users see where they are: the focused control has a visible outline.
+    await page.keyboard.press('Tab');
+    const outline = await page.evaluate(() => {
+      const el = document.activeElement as HTMLElement | null;
+      const style = el ? getComputedStyle(el) : null;
+      return style
+        ? { tag: el!.tagName, outline: style.outlineStyle, width: parseFloat(style.outlineWidth) }
+        : null;
+    });
+    assert.ok(outline && outline.outline !== 'none' && outline.width > 0, JSON.stringify(outline));
     await page.getByLabel('Login').fill(ADMIN.login);
     await page.getByLabel('Password').fill(ADMIN.password);
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -123,6 +133,40 @@ describe('the getting-started walkthrough in a browser', { skip: !ready }, () =>
     await page.goto(`${central.url}/media/streams`);
     await page.getByText('walkthrough').first().waitFor();
     await screenshot(page, '10-streams-mobile');
+  });
+
+  test('the Streams list stays paged and quick with 10,000 streams', async (t) => {
+    const batch = Array.from({ length: 10_000 }, (_, i) => ({
+      name: `bulk-${String(i).padStart(5, '0')}`,
+      inputs: [{ url: `fake://bulk-${i}` }],
+      disabled: true, // not placed: the test streamer must not start 10,000 ffmpeg processes
+    }));
+    for (let i = 0; i < batch.length; i += 1000)
+      assert.equal((await central.api('PUT', '/streams/batch', batch.slice(i, i + 1000))).status, 204);
+    const limits: number[] = [];
+    page.on('request', (r) => {
+      const u = new URL(r.url());
+      if (u.pathname === '/central/api/v3/streams') limits.push(Number(u.searchParams.get('limit') ?? 100));
+    });
+    const started = Date.now();
+    await page.goto(`${central.url}/media/streams`);
+    await page
+      .getByTestId('streams-count')
+      .getByText(/10,?001/)
+      .waitFor();
+    t.diagnostic(`first page of 10,001 streams shown ${Date.now() - started} ms after navigation`);
+    const rows = await page.getByTestId('stream-row').count();
+    assert.ok(rows > 0 && rows <= 100, `${rows} rows rendered`);
+    const first = await page.getByTestId('stream-row').first().getAttribute('data-name');
+    await page.getByTestId('page-next').click();
+    await waitUntil(
+      async () => (await page.getByTestId('stream-row').first().getAttribute('data-name')) !== first,
+      10_000,
+      'the next page',
+    );
+    await page.getByTestId('streams-search').fill('bulk-0999');
+    await waitUntil(async () => (await page.getByTestId('stream-row').count()) === 10, 10_000, 'search');
+    assert.ok(limits.length > 0 && limits.every((l) => l <= 100), `page sizes ${limits.join(',')}`);
   });
 
   // Last: the lock-out it causes would also refuse the right password from this address.
