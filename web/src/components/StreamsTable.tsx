@@ -5,18 +5,8 @@ import { useQuery } from '@tanstack/react-query';
 import { Link } from '@tanstack/react-router';
 import { formatCount, formatDuration, formatKbit } from '../api/format';
 import { streamsQuery, type StreamListParams } from '../api/queries';
-import { IconDown, IconSort, IconUp } from './Icons';
 import { QueryError, StreamStatusBadge } from './Status';
-
-interface Column {
-  key: string;
-  label: string;
-  /** Server sort key; `-` is prepended for descending. */
-  sort?: string;
-  /** Sort descending first (numbers: biggest first). */
-  descFirst?: boolean;
-  align?: 'right';
-}
+import { EmptyRow, HeaderRow, type Column } from './tables';
 
 const COLUMNS: Column[] = [
   { key: 'name', label: 'Name', sort: 'name' },
@@ -26,28 +16,11 @@ const COLUMNS: Column[] = [
   { key: 'uptime', label: 'Uptime', sort: 'stats.lifetime', descFirst: true, align: 'right' },
 ];
 
-function SortHeader({ col, sort, onSort }: { col: Column; sort?: string; onSort?: (s: string) => void }) {
-  if (!col.sort || !onSort) return <Table.Th ta={col.align}>{col.label}</Table.Th>;
-  const current = sort ?? 'name';
-  const asc = current === col.sort;
-  const desc = current === `-${col.sort}`;
-  const next = asc ? `-${col.sort}` : desc ? col.sort : col.descFirst ? `-${col.sort}` : col.sort;
-  const Icon = asc ? IconUp : desc ? IconDown : IconSort;
-  return (
-    <Table.Th ta={col.align} aria-sort={asc ? 'ascending' : desc ? 'descending' : 'none'}>
-      <button
-        type="button"
-        className="sort-button"
-        onClick={() => onSort(next)}
-        data-testid={`sort-${col.key}`}
-        aria-label={`Sort by ${col.label}${asc ? ', descending' : desc ? ', ascending' : ''}`}
-      >
-        {col.label}
-        <Icon size={14} style={{ opacity: asc || desc ? 1 : 0.4 }} />
-      </button>
-    </Table.Th>
-  );
-}
+// The cursors the list answer carries, one button each.
+const PAGES = [
+  { key: 'prev', label: 'Previous' },
+  { key: 'next', label: 'Next' },
+] as const;
 
 interface Props {
   params: StreamListParams;
@@ -74,13 +47,7 @@ export function StreamsTable({ params, onSort, onCursor, hideStreamer, empty }: 
           aria-busy={isFetching}
           style={{ opacity: isPlaceholderData ? 0.6 : 1 }}
         >
-          <Table.Thead>
-            <Table.Tr>
-              {cols.map((c) => (
-                <SortHeader key={c.key} col={c} sort={params.sort} onSort={onSort} />
-              ))}
-            </Table.Tr>
-          </Table.Thead>
+          <HeaderRow columns={cols} sort={params.sort} defaultSort="name" onSort={onSort} />
           <Table.Tbody>
             {rows.map((s) => (
               <Table.Tr key={s.name} data-testid="stream-row" data-name={s.name}>
@@ -133,13 +100,7 @@ export function StreamsTable({ params, onSort, onCursor, hideStreamer, empty }: 
               </Table.Tr>
             ))}
             {!isPending && !rows.length && !error && (
-              <Table.Tr>
-                <Table.Td colSpan={cols.length}>
-                  <Text c="dimmed" py="md">
-                    {empty ?? 'No streams match'}
-                  </Text>
-                </Table.Td>
-              </Table.Tr>
+              <EmptyRow colSpan={cols.length}>{empty ?? 'No streams match'}</EmptyRow>
             )}
           </Table.Tbody>
         </Table>
@@ -149,24 +110,18 @@ export function StreamsTable({ params, onSort, onCursor, hideStreamer, empty }: 
           {data ? `${formatCount(data.estimated_count ?? rows.length)} streams` : isPending ? 'Loading…' : ''}
         </Text>
         <Group gap="xs">
-          <Button
-            variant="default"
-            size="xs"
-            disabled={!data?.prev}
-            onClick={() => onCursor(data?.prev)}
-            data-testid="page-prev"
-          >
-            Previous
-          </Button>
-          <Button
-            variant="default"
-            size="xs"
-            disabled={!data?.next}
-            onClick={() => onCursor(data?.next)}
-            data-testid="page-next"
-          >
-            Next
-          </Button>
+          {PAGES.map(({ key, label }) => (
+            <Button
+              key={key}
+              variant="default"
+              size="xs"
+              disabled={!data?.[key]}
+              onClick={() => onCursor(data?.[key])}
+              data-testid={`page-${key}`}
+            >
+              {label}
+            </Button>
+          ))}
         </Group>
       </Group>
     </div>

@@ -5,6 +5,7 @@ import { Link, type LinkProps } from '@tanstack/react-router';
 import { formatCount, formatKbit } from '../api/format';
 import { clusterQuery } from '../api/queries';
 import { PageLoader, QueryError } from '../components/Status';
+import { STREAM_STATUSES, STREAMER_STATES } from '../router';
 
 interface StatProps {
   label: string;
@@ -15,7 +16,7 @@ interface StatProps {
   hint?: string;
 }
 
-function Stat({ label, value, color, link, testId, hint }: StatProps) {
+function StatCard({ label, value, color, link, testId, hint }: StatProps) {
   return (
     <Card withBorder padding="md" data-testid={testId}>
       {link ? (
@@ -40,6 +41,35 @@ function Stat({ label, value, color, link, testId, hint }: StatProps) {
   );
 }
 
+/** A titled group of stat cards; the title names the section for screen readers. */
+function StatSection({
+  id,
+  title,
+  cols,
+  stats,
+}: {
+  id: string;
+  title: string;
+  cols: Record<string, number>;
+  stats: StatProps[];
+}) {
+  return (
+    <section aria-labelledby={id}>
+      <Title order={3} size="h4" id={id} mb="xs">
+        {title}
+      </Title>
+      <SimpleGrid cols={cols}>
+        {stats.map((s) => (
+          <StatCard key={s.testId} {...s} />
+        ))}
+      </SimpleGrid>
+    </section>
+  );
+}
+
+/** Coloured only when non-zero, so a healthy fleet does not look alarming. */
+const alarm = (n: number | undefined, color: string) => (n ? color : undefined);
+
 export function DashboardPage() {
   const { data, error, isPending } = useQuery(clusterQuery);
   if (isPending) return <PageLoader />;
@@ -48,81 +78,89 @@ export function DashboardPage() {
   const st = data.stream_metrics_total;
   const online = (sr.operational ?? 0) + (sr.degradated ?? 0);
   const bitrate = data.streamer_bitrate_metrics_total;
+  const streamers = (state: (typeof STREAMER_STATES)[number]): LinkProps => ({
+    to: '/streamers',
+    search: { state },
+  });
+  const streams = (status: (typeof STREAM_STATUSES)[number]): LinkProps => ({
+    to: '/media/streams',
+    search: { status },
+  });
   return (
     <Stack>
       <Title order={2}>Dashboard</Title>
-      <section aria-labelledby="dash-streamers">
-        <Title order={3} size="h4" id="dash-streamers" mb="xs">
-          Streamers ({formatCount(sr.total)})
-        </Title>
-        <SimpleGrid cols={{ base: 1, xs: 3 }}>
-          <Stat
-            label="Online"
-            value={formatCount(online)}
-            color="green"
-            testId="stat-streamers-online"
-            link={{ to: '/streamers', search: { state: 'online' } }}
-            hint={sr.degradated ? `${sr.degradated} with failing checks` : undefined}
-          />
-          <Stat
-            label="Suspect"
-            value={formatCount(sr.partial_outage)}
-            color={sr.partial_outage ? 'orange' : undefined}
-            testId="stat-streamers-suspect"
-            link={{ to: '/streamers', search: { state: 'suspect' } }}
-          />
-          <Stat
-            label="Offline"
-            value={formatCount(sr.outage)}
-            color={sr.outage ? 'red' : undefined}
-            testId="stat-streamers-offline"
-            link={{ to: '/streamers', search: { state: 'offline' } }}
-          />
-        </SimpleGrid>
-      </section>
-      <section aria-labelledby="dash-streams">
-        <Title order={3} size="h4" id="dash-streams" mb="xs">
-          Streams ({formatCount(st.total)})
-        </Title>
-        <SimpleGrid cols={{ base: 2, sm: 4 }}>
-          <Stat
-            label="Running"
-            value={formatCount(st.operational)}
-            color="green"
-            testId="stat-streams-running"
-            link={{ to: '/media/streams', search: { status: 'running' } }}
-          />
-          <Stat
-            label="Waiting"
-            value={formatCount(st.partial_outage)}
-            color={st.partial_outage ? 'yellow.7' : undefined}
-            testId="stat-streams-waiting"
-            link={{ to: '/media/streams', search: { status: 'waiting' } }}
-          />
-          <Stat
-            label="Error"
-            value={formatCount(st.outage)}
-            color={st.outage ? 'red' : undefined}
-            testId="stat-streams-error"
-            link={{ to: '/media/streams', search: { status: 'error' } }}
-          />
-          <Stat
-            label="Disabled"
-            value={formatCount(st.disabled)}
-            testId="stat-streams-disabled"
-            link={{ to: '/media/streams', search: { status: 'disabled' } }}
-          />
-        </SimpleGrid>
-      </section>
-      <section aria-labelledby="dash-bitrate">
-        <Title order={3} size="h4" id="dash-bitrate" mb="xs">
-          Traffic
-        </Title>
-        <SimpleGrid cols={{ base: 1, xs: 2 }}>
-          <Stat label="Total input" value={formatKbit(bitrate.input_kbit)} testId="stat-input" />
-          <Stat label="Total output" value={formatKbit(bitrate.output_kbit)} testId="stat-output" />
-        </SimpleGrid>
-      </section>
+      <StatSection
+        id="dash-streamers"
+        title={`Streamers (${formatCount(sr.total)})`}
+        cols={{ base: 1, xs: 3 }}
+        stats={[
+          {
+            label: 'Online',
+            value: formatCount(online),
+            color: 'green',
+            testId: 'stat-streamers-online',
+            link: streamers('online'),
+            hint: sr.degradated ? `${sr.degradated} with failing checks` : undefined,
+          },
+          {
+            label: 'Suspect',
+            value: formatCount(sr.partial_outage),
+            color: alarm(sr.partial_outage, 'orange'),
+            testId: 'stat-streamers-suspect',
+            link: streamers('suspect'),
+          },
+          {
+            label: 'Offline',
+            value: formatCount(sr.outage),
+            color: alarm(sr.outage, 'red'),
+            testId: 'stat-streamers-offline',
+            link: streamers('offline'),
+          },
+        ]}
+      />
+      <StatSection
+        id="dash-streams"
+        title={`Streams (${formatCount(st.total)})`}
+        cols={{ base: 2, sm: 4 }}
+        stats={[
+          {
+            label: 'Running',
+            value: formatCount(st.operational),
+            color: 'green',
+            testId: 'stat-streams-running',
+            link: streams('running'),
+          },
+          {
+            label: 'Waiting',
+            value: formatCount(st.partial_outage),
+            color: alarm(st.partial_outage, 'yellow.7'),
+            testId: 'stat-streams-waiting',
+            link: streams('waiting'),
+          },
+          {
+            label: 'Error',
+            value: formatCount(st.outage),
+            color: alarm(st.outage, 'red'),
+            testId: 'stat-streams-error',
+            link: streams('error'),
+          },
+          {
+            label: 'Disabled',
+            value: formatCount(st.disabled),
+            testId: 'stat-streams-disabled',
+            link: streams('disabled'),
+          },
+        ]}
+      />
+      <StatSection
+        id="dash-bitrate"
+        title="Traffic"
+        cols={{ base: 1, xs: 2 }}
+        stats={[
+          { label: 'Total input', value: formatKbit(bitrate.input_kbit), testId: 'stat-input' },
+          { label: 'Total output', value: formatKbit(bitrate.output_kbit), testId: 'stat-output' },
+        ]}
+      />
     </Stack>
   );
 }

@@ -1,17 +1,5 @@
 // Sign-in: login + password → POST /ui/api/session (HttpOnly cookie), then back to the page asked for.
-import {
-  Alert,
-  Box,
-  Button,
-  Center,
-  Code,
-  Paper,
-  PasswordInput,
-  Stack,
-  Text,
-  TextInput,
-  Title,
-} from '@mantine/core';
+import { Alert, Box, Button, Center, Code, Paper, Stack, Text, TextInput, Title } from '@mantine/core';
 import { useForm } from '@mantine/form';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useRouter, useSearch } from '@tanstack/react-router';
@@ -19,6 +7,7 @@ import { useEffect, useState } from 'react';
 import { ApiError, request } from '../api/client';
 import { sessionQuery } from '../api/queries';
 import type { Session } from '../api/types';
+import { SecretInput } from '../components/SecretInput';
 
 function EditAuthHint() {
   return (
@@ -128,12 +117,10 @@ export function LoginPage() {
                   data-testid="login-input"
                   {...form.getInputProps('login')}
                 />
-                <PasswordInput
+                <SecretInput
                   label="Password"
                   autoComplete="current-password"
                   data-testid="password-input"
-                  visibilityToggleFocusable
-                  visibilityToggleButtonProps={{ 'aria-label': 'Show characters' }}
                   {...form.getInputProps('password')}
                 />
                 <Button type="submit" loading={busy} disabled={wait > 0} data-testid="sign-in" fullWidth>

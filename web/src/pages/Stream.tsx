@@ -1,27 +1,14 @@
 // The stream profile: Overview, Input, Output (URLs and a player) and Settings tabs; Delete.
-import {
-  Alert,
-  Anchor,
-  Button,
-  Card,
-  Group,
-  SimpleGrid,
-  Stack,
-  Table,
-  Tabs,
-  Text,
-  Title,
-} from '@mantine/core';
-import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { Alert, Anchor, Card, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
+import { useQuery } from '@tanstack/react-query';
 import { Link, useNavigate, useParams, useSearch } from '@tanstack/react-router';
-import { useState } from 'react';
-import { api, namePath } from '../api/client';
+import { namePath } from '../api/client';
 import { formatDuration, formatKbit, formatTime, relativeTime } from '../api/format';
 import { layoutsQuery, streamQuery } from '../api/queries';
 import type { Stream } from '../api/types';
-import { ConfirmDelete } from '../components/ConfirmDelete';
+import { ConfirmDelete, useDelete } from '../components/ConfirmDelete';
 import { useNow } from '../components/hooks';
-import { IconTrash } from '../components/Icons';
+import { FactList, ProfileHeader, ProfileTabs } from '../components/Profile';
 import { PageLoader, QueryError, StreamStatusBadge } from '../components/Status';
 import { STREAM_TABS } from '../router';
 import { StreamInputs } from './StreamInputs';
@@ -133,18 +120,7 @@ function Overview({ stream }: { stream: Stream }) {
       )}
       <SimpleGrid cols={{ base: 1, md: 2 }}>
         <Card withBorder data-testid="stream-overview">
-          <Stack gap={6}>
-            {rows.map(([k, v]) => (
-              <Group key={k} justify="space-between" wrap="nowrap">
-                <Text size="sm" c="dimmed">
-                  {k}
-                </Text>
-                <Text size="sm" component="div" ta="right">
-                  {v}
-                </Text>
-              </Group>
-            ))}
-          </Stack>
+          <FactList rows={rows} />
         </Card>
         <LayoutHistory name={stream.name} />
       </SimpleGrid>
@@ -156,100 +132,43 @@ export function StreamPage() {
   const { _splat: name = '' } = useParams({ from: '/_app/media/streams/$' });
   const { tab = 'overview' } = useSearch({ from: '/_app/media/streams/$' });
   const navigate = useNavigate({ from: '/media/streams/$' });
-  const queryClient = useQueryClient();
-  const [deleting, setDeleting] = useState(false);
-  const [deleteError, setDeleteError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const del = useDelete({
+    path: `/streams/${namePath(name)}`,
+    queryKey: streamQuery(name).queryKey,
+    leave: () => navigate({ to: '/media/streams', search: {} }),
+  });
   const { data, error, isPending } = useQuery(streamQuery(name));
 
   if (isPending) return <PageLoader />;
   if (error) return <QueryError error={error} />;
 
-  const remove = async () => {
-    setBusy(true);
-    setDeleteError(null);
-    try {
-      await api.del(`/streams/${namePath(name)}`);
-      queryClient.removeQueries({ queryKey: ['streams', 'one', name] });
-      await queryClient.invalidateQueries({ queryKey: ['streams'] });
-      await navigate({ to: '/media/streams', search: {} });
-    } catch (e) {
-      setDeleteError(e instanceof Error ? e.message : String(e));
-    } finally {
-      setBusy(false);
-    }
-  };
-
   return (
     <Stack>
-      <Group justify="space-between" wrap="wrap">
-        <Group gap="sm">
-          <Anchor size="sm" renderRoot={(props) => <Link to="/media/streams" search={{}} {...props} />}>
-            Streams
-          </Anchor>
-          <Text c="dimmed">/</Text>
-          <Title order={2} style={{ wordBreak: 'break-all' }} data-testid="stream-title">
-            {data.name}
-          </Title>
-          <StreamStatusBadge stream={data} size="lg" data-testid="stream-status" />
-        </Group>
-        <Button
-          color="red"
-          variant="light"
-          leftSection={<IconTrash size={16} />}
-          onClick={() => setDeleting(true)}
-          data-testid="delete-stream"
-        >
-          Delete
-        </Button>
-      </Group>
+      <ProfileHeader
+        parent={{ label: 'Streams', link: { to: '/media/streams', search: {} } }}
+        title={data.name}
+        titleTestId="stream-title"
+        badge={<StreamStatusBadge stream={data} size="lg" data-testid="stream-status" />}
+        onDelete={del.open}
+        deleteTestId="delete-stream"
+      />
       {data.title && <Text c="dimmed">{data.title}</Text>}
-      <Tabs
+      <ProfileTabs<(typeof STREAM_TABS)[number]>
         value={tab}
-        onChange={(t) =>
-          navigate({
-            search: { tab: t === 'overview' ? undefined : (t as (typeof STREAM_TABS)[number]) },
-            replace: true,
-          })
-        }
-      >
-        <Tabs.List>
-          <Tabs.Tab value="overview" data-testid="tab-overview">
-            Overview
-          </Tabs.Tab>
-          <Tabs.Tab value="input" data-testid="tab-input">
-            Input
-          </Tabs.Tab>
-          <Tabs.Tab value="output" data-testid="tab-output">
-            Output
-          </Tabs.Tab>
-          <Tabs.Tab value="settings" data-testid="tab-settings">
-            Settings
-          </Tabs.Tab>
-        </Tabs.List>
-        <Tabs.Panel value="overview" pt="md">
-          <Overview stream={data} />
-        </Tabs.Panel>
-        <Tabs.Panel value="input" pt="md">
-          <StreamInputs stream={data} />
-        </Tabs.Panel>
-        <Tabs.Panel value="output" pt="md">
-          {/* Mounted only while shown, so the player does not play in the background. */}
-          {tab === 'output' && <StreamOutput name={data.name} />}
-        </Tabs.Panel>
-        <Tabs.Panel value="settings" pt="md">
-          <StreamSettings stream={data} />
-        </Tabs.Panel>
-      </Tabs>
-      <ConfirmDelete
-        opened={deleting}
-        onClose={() => setDeleting(false)}
-        onConfirm={remove}
-        noun="stream"
-        name={data.name}
-        loading={busy}
-        error={deleteError}
-      >
+        onChange={(t) => navigate({ search: { tab: t === 'overview' ? undefined : t }, replace: true })}
+        tabs={[
+          { value: 'overview', label: 'Overview', panel: <Overview stream={data} /> },
+          { value: 'input', label: 'Input', panel: <StreamInputs stream={data} /> },
+          {
+            value: 'output',
+            label: 'Output',
+            // Mounted only while shown, so the player does not play in the background.
+            panel: tab === 'output' && <StreamOutput name={data.name} />,
+          },
+          { value: 'settings', label: 'Settings', panel: <StreamSettings stream={data} /> },
+        ]}
+      />
+      <ConfirmDelete {...del.dialog} noun="stream" name={data.name}>
         Viewers lose it at once.
       </ConfirmDelete>
     </Stack>

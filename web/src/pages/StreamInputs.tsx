@@ -2,12 +2,10 @@
 // Inputs are saved as a whole array (a merge patch replaces arrays), keeping each input's other fields.
 import { ActionIcon, Button, Group, NumberInput, Paper, Stack, Text, TextInput } from '@mantine/core';
 import { useForm } from '@mantine/form';
-import { notifications } from '@mantine/notifications';
-import { useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
-import { api, namePath } from '../api/client';
+import { namePath } from '../api/client';
+import { streamQuery } from '../api/queries';
 import type { Stream, StreamInput } from '../api/types';
-import { applyApiError, FormAlert } from '../components/forms';
+import { FormAlert, SaveBar, useSaveForm } from '../components/forms';
 import { IconDown, IconPlus, IconUp, IconX } from '../components/Icons';
 
 interface Row {
@@ -35,27 +33,19 @@ const toInputs = (rows: Row[]): StreamInput[] =>
   });
 
 export function StreamInputs({ stream }: { stream: Stream }) {
-  const queryClient = useQueryClient();
-  const [formErrors, setFormErrors] = useState<string[]>([]);
   const form = useForm<{ inputs: Row[] }>({
     initialValues: { inputs: toRows(stream.inputs) },
     validate: { inputs: { url: (v) => (v.trim() ? null : 'Enter the source URL') } },
   });
   const rows = form.getValues().inputs;
 
-  const submit = form.onSubmit(async (v) => {
-    setFormErrors([]);
-    try {
-      const saved = await api.put<Stream>(`/streams/${namePath(stream.name)}`, {
-        inputs: toInputs(v.inputs),
-      });
-      queryClient.setQueryData(['streams', 'one', stream.name], saved);
-      await queryClient.invalidateQueries({ queryKey: ['streams'] });
-      form.resetDirty();
-      notifications.show({ color: 'green', message: 'Inputs saved' });
-    } catch (e) {
-      setFormErrors(applyApiError(form, e));
-    }
+  const { submit, formErrors } = useSaveForm(form, {
+    path: `/streams/${namePath(stream.name)}`,
+    queryKey: streamQuery(stream.name).queryKey,
+    body: (v) => ({ inputs: toInputs(v.inputs) }),
+    // The rows keep their keys (and the inputs' other fields): only the dirty mark is cleared.
+    onSaved: () => form.resetDirty(),
+    message: 'Inputs saved',
   });
 
   return (
@@ -125,7 +115,7 @@ export function StreamInputs({ stream }: { stream: Stream }) {
             No sources: the stream cannot run until you add one.
           </Text>
         )}
-        <Group>
+        <SaveBar submitting={form.submitting} dirty={form.isDirty()} testId="inputs-save">
           <Button
             variant="light"
             leftSection={<IconPlus size={16} />}
@@ -136,15 +126,7 @@ export function StreamInputs({ stream }: { stream: Stream }) {
           >
             Add source
           </Button>
-          <Button type="submit" loading={form.submitting} data-testid="inputs-save">
-            Save
-          </Button>
-          {form.isDirty() && (
-            <Text size="sm" c="dimmed">
-              Unsaved changes
-            </Text>
-          )}
-        </Group>
+        </SaveBar>
       </Stack>
     </form>
   );

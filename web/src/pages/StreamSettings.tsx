@@ -1,13 +1,11 @@
 // The Settings tab: title, preferred streamer, disabled, labels.
-import { Button, Group, Select, Stack, Switch, Text, TextInput } from '@mantine/core';
+import { Select, Stack, Switch, TextInput } from '@mantine/core';
 import { useForm } from '@mantine/form';
-import { notifications } from '@mantine/notifications';
-import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
-import { api, namePath } from '../api/client';
-import { streamersQuery } from '../api/queries';
+import { useQuery } from '@tanstack/react-query';
+import { namePath } from '../api/client';
+import { streamersQuery, streamQuery } from '../api/queries';
 import type { Stream } from '../api/types';
-import { applyApiError, FormAlert } from '../components/forms';
+import { FormAlert, SaveBar, useSaveForm } from '../components/forms';
 import { labelsPatch, labelsToRows, LabelsEditor, type LabelRow } from '../components/LabelsEditor';
 
 interface Values {
@@ -26,9 +24,7 @@ const toValues = (s: Stream): Values => ({
 });
 
 export function StreamSettings({ stream }: { stream: Stream }) {
-  const queryClient = useQueryClient();
   const streamers = useQuery(streamersQuery);
-  const [formErrors, setFormErrors] = useState<string[]>([]);
   const form = useForm<Values>({ initialValues: toValues(stream) });
   const values = form.getValues();
 
@@ -39,24 +35,20 @@ export function StreamSettings({ stream }: { stream: Stream }) {
   if (values.streamer_hostname && !hostnames.some((h) => h.value === values.streamer_hostname))
     hostnames.push({ value: values.streamer_hostname, label: `${values.streamer_hostname} (unknown)` });
 
-  const submit = form.onSubmit(async (v) => {
-    setFormErrors([]);
-    const patch = {
+  const { submit, formErrors } = useSaveForm(form, {
+    path: `/streams/${namePath(stream.name)}`,
+    queryKey: streamQuery(stream.name).queryKey,
+    body: (v) => ({
       title: v.title.trim() ? v.title : null,
       streamer_hostname: v.streamer_hostname || null,
       disabled: v.disabled,
       labels: labelsPatch(stream.labels, v.labels),
-    };
-    try {
-      const saved = await api.put<Stream>(`/streams/${namePath(stream.name)}`, patch);
-      queryClient.setQueryData(['streams', 'one', stream.name], saved);
-      await queryClient.invalidateQueries({ queryKey: ['streams'] });
+    }),
+    onSaved: (saved: Stream) => {
       form.setInitialValues(toValues(saved));
       form.resetDirty(toValues(saved));
-      notifications.show({ color: 'green', message: 'Settings saved' });
-    } catch (e) {
-      setFormErrors(applyApiError(form, e));
-    }
+    },
+    message: 'Settings saved',
   });
 
   return (
@@ -87,16 +79,7 @@ export function StreamSettings({ stream }: { stream: Stream }) {
           error={form.errors.labels}
           description="A stream runs only on streamers that carry the same values for the label keys they use"
         />
-        <Group>
-          <Button type="submit" loading={form.submitting} data-testid="stream-settings-save">
-            Save
-          </Button>
-          {form.isDirty() && (
-            <Text size="sm" c="dimmed">
-              Unsaved changes
-            </Text>
-          )}
-        </Group>
+        <SaveBar submitting={form.submitting} dirty={form.isDirty()} testId="stream-settings-save" />
       </Stack>
     </form>
   );

@@ -1,31 +1,20 @@
 // One streamer: Overview (health checks, last-hour charts, its streams) and Settings; Delete.
-import {
-  Alert,
-  Anchor,
-  Badge,
-  Button,
-  Card,
-  Group,
-  SimpleGrid,
-  Stack,
-  Tabs,
-  Text,
-  Title,
-  VisuallyHidden,
-} from '@mantine/core';
-import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { Link, useNavigate, useParams, useSearch } from '@tanstack/react-router';
+import { Alert, Badge, Card, Group, SimpleGrid, Stack, Text, Title, VisuallyHidden } from '@mantine/core';
+import { useQuery } from '@tanstack/react-query';
+import { useNavigate, useParams, useSearch } from '@tanstack/react-router';
 import { useState } from 'react';
-import { api, ApiError } from '../api/client';
+import { ApiError } from '../api/client';
 import { formatDuration, formatKbit, formatPercent, relativeTime } from '../api/format';
 import { statsHistoryQuery, streamerQuery } from '../api/queries';
 import type { HealthChecks, Streamer } from '../api/types';
-import { ConfirmDelete } from '../components/ConfirmDelete';
+import { ConfirmDelete, useDelete } from '../components/ConfirmDelete';
 import { useNow } from '../components/hooks';
-import { IconCheck, IconTrash, IconX } from '../components/Icons';
+import { IconCheck, IconX } from '../components/Icons';
 import { LineChart } from '../components/LineChart';
+import { FactList, ProfileHeader, ProfileTabs } from '../components/Profile';
 import { PageLoader, QueryError, StreamerStateBadge } from '../components/Status';
 import { StreamsTable } from '../components/StreamsTable';
+import { STREAMER_TABS } from '../router';
 import { StreamerSettings, ProvisioningStatus } from './StreamerSettings';
 
 const CHECKS: { key: keyof HealthChecks; label: string }[] = [
@@ -108,21 +97,21 @@ function Facts({ streamer }: { streamer: Streamer }) {
       <Title order={3} size="h5" mb="sm">
         Status
       </Title>
-      <Stack gap={6}>
-        {rows.map(([k, v]) => (
-          <Group key={k} justify="space-between" wrap="nowrap" gap="md">
-            <Text size="sm" c="dimmed">
-              {k}
-            </Text>
-            <Text size="sm" component="div" ta="right" style={{ wordBreak: 'break-all' }}>
-              {v}
-            </Text>
-          </Group>
-        ))}
-      </Stack>
+      <FactList rows={rows} breakAll />
     </Card>
   );
 }
+
+type ChartKey = 'cpu_usage' | 'memory_usage' | 'bandwidth_usage';
+
+// All three are percentages of the streamer's capacity, so they share the 0–100 scale.
+const CHARTS: { key: ChartKey; title: string; color: string; testId: string }[] = [
+  { key: 'cpu_usage', title: 'CPU', color: '#228be6', testId: 'chart-cpu' },
+  { key: 'memory_usage', title: 'Memory', color: '#7950f2', testId: 'chart-memory' },
+  { key: 'bandwidth_usage', title: 'Bandwidth', color: '#12b886', testId: 'chart-bandwidth' },
+];
+
+const pct = (v: number) => `${Math.round(v)}%`;
 
 function Charts({ hostname }: { hostname: string }) {
   const { data, error } = useQuery(statsHistoryQuery(hostname));
@@ -133,41 +122,27 @@ function Charts({ hostname }: { hostname: string }) {
       </Text>
     );
   const pts = data?.points ?? [];
-  const series = (key: 'cpu_usage' | 'memory_usage' | 'bandwidth_usage', name: string, color: string) => ({
-    name,
-    color,
-    points: pts.filter((p) => typeof p[key] === 'number').map((p) => ({ x: p.at, y: p[key] as number })),
-  });
-  const pct = (v: number) => `${Math.round(v)}%`;
   return (
     <SimpleGrid cols={{ base: 1, md: 3 }} data-testid="streamer-charts">
-      <Card withBorder>
-        <LineChart
-          title="CPU"
-          yMax={100}
-          format={pct}
-          series={[series('cpu_usage', 'CPU', '#228be6')]}
-          testId="chart-cpu"
-        />
-      </Card>
-      <Card withBorder>
-        <LineChart
-          title="Memory"
-          yMax={100}
-          format={pct}
-          series={[series('memory_usage', 'Memory', '#7950f2')]}
-          testId="chart-memory"
-        />
-      </Card>
-      <Card withBorder>
-        <LineChart
-          title="Bandwidth"
-          yMax={100}
-          format={pct}
-          series={[series('bandwidth_usage', 'Bandwidth', '#12b886')]}
-          testId="chart-bandwidth"
-        />
-      </Card>
+      {CHARTS.map(({ key, title, color, testId }) => (
+        <Card withBorder key={key}>
+          <LineChart
+            title={title}
+            yMax={100}
+            format={pct}
+            series={[
+              {
+                name: title,
+                color,
+                points: pts
+                  .filter((p) => typeof p[key] === 'number')
+                  .map((p) => ({ x: p.at, y: p[key] as number })),
+              },
+            ]}
+            testId={testId}
+          />
+        </Card>
+      ))}
     </SimpleGrid>
   );
 }
@@ -210,10 +185,11 @@ export function StreamerPage() {
   const { hostname } = useParams({ from: '/_app/streamers/$hostname' });
   const { tab = 'overview' } = useSearch({ from: '/_app/streamers/$hostname' });
   const navigate = useNavigate({ from: '/streamers/$hostname' });
-  const queryClient = useQueryClient();
-  const [deleting, setDeleting] = useState(false);
-  const [deleteError, setDeleteError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const del = useDelete({
+    path: `/streamers/${encodeURIComponent(hostname)}`,
+    queryKey: streamerQuery(hostname).queryKey,
+    leave: () => navigate({ to: '/streamers', search: {} }),
+  });
   const { data, error, isPending } = useQuery({
     ...streamerQuery(hostname),
     // While Central is provisioning the streamer, look more often.
@@ -223,75 +199,30 @@ export function StreamerPage() {
   if (isPending) return <PageLoader />;
   if (error) return <QueryError error={error} />;
 
-  const remove = async () => {
-    setBusy(true);
-    setDeleteError(null);
-    try {
-      await api.del(`/streamers/${encodeURIComponent(hostname)}`);
-      queryClient.removeQueries({ queryKey: ['streamers', 'one', hostname] });
-      await queryClient.invalidateQueries({ queryKey: ['streamers'] });
-      await navigate({ to: '/streamers', search: {} });
-    } catch (e) {
-      setDeleteError(e instanceof Error ? e.message : String(e));
-    } finally {
-      setBusy(false);
-    }
-  };
-
   return (
     <Stack>
-      <Group justify="space-between" wrap="wrap">
-        <Group gap="sm">
-          <Anchor size="sm" renderRoot={(props) => <Link to="/streamers" search={{}} {...props} />}>
-            Streamers
-          </Anchor>
-          <Text c="dimmed">/</Text>
-          <Title order={2} style={{ wordBreak: 'break-all' }} data-testid="streamer-title">
-            {data.hostname}
-          </Title>
-          <StreamerStateBadge state={data.status?.state} size="lg" />
-        </Group>
-        <Button
-          color="red"
-          variant="light"
-          leftSection={<IconTrash size={16} />}
-          onClick={() => setDeleting(true)}
-          data-testid="delete-streamer"
-        >
-          Delete
-        </Button>
-      </Group>
-      <Tabs
+      <ProfileHeader
+        parent={{ label: 'Streamers', link: { to: '/streamers', search: {} } }}
+        title={data.hostname}
+        titleTestId="streamer-title"
+        badge={<StreamerStateBadge state={data.status?.state} size="lg" />}
+        onDelete={del.open}
+        deleteTestId="delete-streamer"
+      />
+      <ProfileTabs<(typeof STREAMER_TABS)[number]>
         value={tab}
-        onChange={(t) =>
-          navigate({ search: { tab: t === 'overview' ? undefined : (t as 'settings') }, replace: true })
-        }
-      >
-        <Tabs.List>
-          <Tabs.Tab value="overview" data-testid="tab-overview">
-            Overview
-          </Tabs.Tab>
-          <Tabs.Tab value="settings" data-testid="tab-settings">
-            Settings
-          </Tabs.Tab>
-        </Tabs.List>
-        <Tabs.Panel value="overview" pt="md">
-          {/* Mounted only while shown (charts measure their width); Settings stays mounted to keep edits. */}
-          {tab === 'overview' && <Overview streamer={data} />}
-        </Tabs.Panel>
-        <Tabs.Panel value="settings" pt="md">
-          <StreamerSettings streamer={data} />
-        </Tabs.Panel>
-      </Tabs>
-      <ConfirmDelete
-        opened={deleting}
-        onClose={() => setDeleting(false)}
-        onConfirm={remove}
-        noun="streamer"
-        name={data.hostname}
-        loading={busy}
-        error={deleteError}
-      >
+        onChange={(t) => navigate({ search: { tab: t === 'overview' ? undefined : t }, replace: true })}
+        tabs={[
+          {
+            value: 'overview',
+            label: 'Overview',
+            // Mounted only while shown (charts measure their width); Settings stays mounted to keep edits.
+            panel: tab === 'overview' && <Overview streamer={data} />,
+          },
+          { value: 'settings', label: 'Settings', panel: <StreamerSettings streamer={data} /> },
+        ]}
+      />
+      <ConfirmDelete {...del.dialog} noun="streamer" name={data.hostname}>
         Its streams move to other streamers.
       </ConfirmDelete>
     </Stack>

@@ -1,23 +1,11 @@
 // A streamer's Settings tab: where Central reaches it, its cluster key, limits and labels; after a save
 // it shows whether Central could write config_external into the streamer.
-import {
-  Alert,
-  Button,
-  Group,
-  Loader,
-  NumberInput,
-  PasswordInput,
-  Stack,
-  Text,
-  TextInput,
-} from '@mantine/core';
+import { Alert, Group, Loader, NumberInput, Stack, Text, TextInput } from '@mantine/core';
 import { useForm } from '@mantine/form';
-import { notifications } from '@mantine/notifications';
-import { useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
-import { api } from '../api/client';
+import { streamerQuery } from '../api/queries';
 import type { Streamer } from '../api/types';
-import { applyApiError, FormAlert } from '../components/forms';
+import { FormAlert, SaveBar, useSaveForm } from '../components/forms';
+import { SecretInput } from '../components/SecretInput';
 import { labelsPatch, labelsToRows, LabelsEditor, type LabelRow } from '../components/LabelsEditor';
 
 interface Values {
@@ -38,6 +26,30 @@ const toValues = (s: Streamer): Values => ({
   channel_limit: s.channel_limit ?? '',
   labels: labelsToRows(s.labels),
 });
+
+// The three URLs are edited alike (and sent trimmed, an empty one as null).
+const urlFields = (hostname: string) => [
+  {
+    field: 'api_url',
+    label: 'API URL',
+    description: "Where Central calls the streamer's API, http://HOST:PORT (default http://<hostname>)",
+    placeholder: `http://${hostname}`,
+    testId: 'settings-api-url',
+  },
+  {
+    field: 'public_payload_url',
+    label: 'Public payload URL',
+    description: 'Where viewers on the Internet play streams from this streamer',
+    placeholder: 'http://cdn1.example.com',
+    testId: 'settings-public-url',
+  },
+  {
+    field: 'private_payload_url',
+    label: 'Private payload URL',
+    description: 'Where viewers inside your network play streams',
+    testId: 'settings-private-url',
+  },
+];
 
 const orNull = (v: string) => (v.trim() ? v.trim() : null);
 
@@ -98,68 +110,44 @@ export function ProvisioningStatus({ streamer }: { streamer: Streamer }) {
 }
 
 export function StreamerSettings({ streamer }: { streamer: Streamer }) {
-  const queryClient = useQueryClient();
-  const [formErrors, setFormErrors] = useState<string[]>([]);
   const form = useForm<Values>({
     initialValues: toValues(streamer),
     validate: {
       channel_limit: (v) => (v === '' || (typeof v === 'number' && v >= 0) ? null : 'A number ≥ 0'),
     },
   });
-  const submit = form.onSubmit(async (v) => {
-    setFormErrors([]);
-    const patch = {
+  const { submit, formErrors } = useSaveForm(form, {
+    path: `/streamers/${encodeURIComponent(streamer.hostname)}`,
+    queryKey: streamerQuery(streamer.hostname).queryKey,
+    body: (v) => ({
       api_url: orNull(v.api_url),
       public_payload_url: orNull(v.public_payload_url),
       private_payload_url: orNull(v.private_payload_url),
       cluster_key: v.cluster_key === '' ? null : v.cluster_key,
       channel_limit: v.channel_limit === '' ? null : Number(v.channel_limit),
       labels: labelsPatch(streamer.labels, v.labels),
-    };
-    try {
-      const saved = await api.put<Streamer>(`/streamers/${encodeURIComponent(streamer.hostname)}`, patch);
-      queryClient.setQueryData(['streamers', 'one', streamer.hostname], saved);
-      await queryClient.invalidateQueries({ queryKey: ['streamers'] });
+    }),
+    // The form shows what was stored (URLs trimmed), not what was typed.
+    onSaved: (saved: Streamer) => {
       form.setInitialValues(toValues(saved));
       form.setValues(toValues(saved));
       form.resetDirty(toValues(saved));
-      notifications.show({ color: 'green', message: `Streamer ${streamer.hostname} saved` });
-    } catch (e) {
-      setFormErrors(applyApiError(form, e));
-    }
+    },
+    message: `Streamer ${streamer.hostname} saved`,
   });
 
   return (
     <form onSubmit={submit} noValidate aria-label="Streamer settings">
       <Stack maw={640}>
         <FormAlert messages={formErrors} />
-        <TextInput
-          label="API URL"
-          description="Where Central calls the streamer's API, http://HOST:PORT (default http://<hostname>)"
-          placeholder={`http://${streamer.hostname}`}
-          data-testid="settings-api-url"
-          {...form.getInputProps('api_url')}
-        />
-        <TextInput
-          label="Public payload URL"
-          description="Where viewers on the Internet play streams from this streamer"
-          placeholder="http://cdn1.example.com"
-          data-testid="settings-public-url"
-          {...form.getInputProps('public_payload_url')}
-        />
-        <TextInput
-          label="Private payload URL"
-          description="Where viewers inside your network play streams"
-          data-testid="settings-private-url"
-          {...form.getInputProps('private_payload_url')}
-        />
-        <PasswordInput
+        {urlFields(streamer.hostname).map(({ field, testId, ...props }) => (
+          <TextInput key={field} data-testid={testId} {...props} {...form.getInputProps(field)} />
+        ))}
+        <SecretInput
           label="Cluster key"
           description="The same key as in the streamer's configuration"
           autoComplete="off"
           data-testid="settings-cluster-key"
-          visibilityToggleFocusable
-          visibilityToggleButtonProps={{ 'aria-label': 'Show characters' }}
           {...form.getInputProps('cluster_key')}
         />
         <NumberInput
@@ -176,16 +164,7 @@ export function StreamerSettings({ streamer }: { streamer: Streamer }) {
           error={form.errors.labels}
           description="Streams with labels run only on streamers with the same values"
         />
-        <Group>
-          <Button type="submit" loading={form.submitting} data-testid="settings-save">
-            Save
-          </Button>
-          {form.isDirty() && (
-            <Text size="sm" c="dimmed">
-              Unsaved changes
-            </Text>
-          )}
-        </Group>
+        <SaveBar submitting={form.submitting} dirty={form.isDirty()} testId="settings-save" />
         <ProvisioningStatus streamer={streamer} />
       </Stack>
     </form>

@@ -2,13 +2,10 @@
 import {
   ActionIcon,
   Anchor,
-  Button,
   Group,
-  Modal,
   SegmentedControl,
   Stack,
   Table,
-  Text,
   TextInput,
   Title,
   Tooltip,
@@ -17,15 +14,15 @@ import { useForm } from '@mantine/form';
 import { useDisclosure } from '@mantine/hooks';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, useNavigate, useSearch } from '@tanstack/react-router';
-import { useState } from 'react';
 import { api } from '../api/client';
 import { formatKbit, formatPercent, relativeTime } from '../api/format';
 import { streamersQuery } from '../api/queries';
 import type { Streamer } from '../api/types';
-import { applyApiError, FormAlert } from '../components/forms';
+import { FormModal, useApiSubmit } from '../components/forms';
 import { useNow } from '../components/hooks';
 import { IconPlus } from '../components/Icons';
 import { PageLoader, QueryError, StreamerStateBadge } from '../components/Status';
+import { EmptyRow, HeaderRow, type Column } from '../components/tables';
 import { STREAMER_STATES } from '../router';
 
 const HOSTNAME_RE = /^[A-Za-z0-9_]([A-Za-z0-9_.-]{0,251}[A-Za-z0-9_])?(:[0-9]{1,5})?$/;
@@ -41,7 +38,6 @@ function NewStreamerModal({
 }) {
   const navigate = useNavigate();
   const queryClient = useQueryClient();
-  const [formErrors, setFormErrors] = useState<string[]>([]);
   const form = useForm({
     initialValues: { hostname: '' },
     validate: {
@@ -55,46 +51,49 @@ function NewStreamerModal({
               : null,
     },
   });
-  const submit = form.onSubmit(async ({ hostname: raw }) => {
-    setFormErrors([]);
+  const { submit, formErrors } = useApiSubmit(form, async ({ hostname: raw }) => {
     const hostname = raw.trim();
-    try {
-      await api.put<Streamer>(`/streamers/${encodeURIComponent(hostname)}`, {});
-      await queryClient.invalidateQueries({ queryKey: ['streamers'] });
-      form.reset();
-      onClose();
-      await navigate({ to: '/streamers/$hostname', params: { hostname }, search: { tab: 'settings' } });
-    } catch (e) {
-      setFormErrors(applyApiError(form, e));
-    }
+    await api.put<Streamer>(`/streamers/${encodeURIComponent(hostname)}`, {});
+    await queryClient.invalidateQueries({ queryKey: ['streamers'] });
+    form.reset();
+    onClose();
+    await navigate({ to: '/streamers/$hostname', params: { hostname }, search: { tab: 'settings' } });
   });
   return (
-    <Modal opened={opened} onClose={onClose} title="Add streamer" centered>
-      <form onSubmit={submit} noValidate>
-        <Stack>
-          <FormAlert messages={formErrors} />
-          <TextInput
-            label="New streamer hostname"
-            description="The name the streamer is known by (its HOSTNAME setting)"
-            required
-            data-autofocus
-            autoComplete="off"
-            data-testid="new-streamer-hostname"
-            {...form.getInputProps('hostname')}
-          />
-          <Group justify="flex-end">
-            <Button variant="default" onClick={onClose}>
-              Cancel
-            </Button>
-            <Button type="submit" loading={form.submitting} data-testid="new-streamer-save">
-              Save
-            </Button>
-          </Group>
-        </Stack>
-      </form>
-    </Modal>
+    <FormModal
+      opened={opened}
+      onClose={onClose}
+      title="Add streamer"
+      onSubmit={submit}
+      formErrors={formErrors}
+      submitting={form.submitting}
+      submitLabel="Save"
+      submitTestId="new-streamer-save"
+    >
+      <TextInput
+        label="New streamer hostname"
+        description="The name the streamer is known by (its HOSTNAME setting)"
+        required
+        data-autofocus
+        autoComplete="off"
+        data-testid="new-streamer-hostname"
+        {...form.getInputProps('hostname')}
+      />
+    </FormModal>
   );
 }
+
+// No column sorts: the fleet is filtered in the browser and listed in the API's order.
+const COLUMNS: Column[] = [
+  { key: 'hostname', label: 'Hostname' },
+  { key: 'status', label: 'Status' },
+  { key: 'streams', label: 'Streams', align: 'right' },
+  { key: 'cpu', label: 'CPU', align: 'right' },
+  { key: 'memory', label: 'Memory', align: 'right' },
+  { key: 'bandwidth', label: 'Bandwidth', align: 'right' },
+  { key: 'version', label: 'Version' },
+  { key: 'last_seen', label: 'Last seen' },
+];
 
 function StreamerRow({ s, now }: { s: Streamer; now: number }) {
   return (
@@ -188,30 +187,15 @@ export function StreamersPage() {
       ) : (
         <Table.ScrollContainer minWidth={760}>
           <Table striped highlightOnHover verticalSpacing="xs" data-testid="streamers-table">
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>Hostname</Table.Th>
-                <Table.Th>Status</Table.Th>
-                <Table.Th ta="right">Streams</Table.Th>
-                <Table.Th ta="right">CPU</Table.Th>
-                <Table.Th ta="right">Memory</Table.Th>
-                <Table.Th ta="right">Bandwidth</Table.Th>
-                <Table.Th>Version</Table.Th>
-                <Table.Th>Last seen</Table.Th>
-              </Table.Tr>
-            </Table.Thead>
+            <HeaderRow columns={COLUMNS} />
             <Table.Tbody>
               {shown.map((s) => (
                 <StreamerRow key={s.hostname} s={s} now={now} />
               ))}
               {!shown.length && (
-                <Table.Tr>
-                  <Table.Td colSpan={8}>
-                    <Text c="dimmed" ta="center" py="md">
-                      {all.length ? 'No streamers match' : 'No streamers yet: press + to connect one'}
-                    </Text>
-                  </Table.Td>
-                </Table.Tr>
+                <EmptyRow colSpan={COLUMNS.length} ta="center">
+                  {all.length ? 'No streamers match' : 'No streamers yet: press + to connect one'}
+                </EmptyRow>
               )}
             </Table.Tbody>
           </Table>

@@ -1,6 +1,6 @@
 // Media → Streams: search, status and streamer filters, server-side sort and cursor paging; the list
 // state lives in the URL so reloads, links and the back button keep it.
-import { Button, Group, Modal, Select, Stack, TextInput, Title } from '@mantine/core';
+import { Button, Group, Select, Stack, TextInput, Title } from '@mantine/core';
 import { useForm } from '@mantine/form';
 import { useDebouncedValue, useDisclosure } from '@mantine/hooks';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
@@ -9,7 +9,7 @@ import { useEffect, useState } from 'react';
 import { api, ApiError, namePath } from '../api/client';
 import { streamersQuery } from '../api/queries';
 import type { Stream } from '../api/types';
-import { applyApiError, FormAlert } from '../components/forms';
+import { FormModal, useApiSubmit } from '../components/forms';
 import { IconPlus, IconSearch } from '../components/Icons';
 import { StreamsTable } from '../components/StreamsTable';
 import { STREAM_STATUSES, type StreamsSearch } from '../router';
@@ -22,7 +22,6 @@ const STATUS_OPTIONS = [
 function AddStreamModal({ opened, onClose }: { opened: boolean; onClose: () => void }) {
   const navigate = useNavigate();
   const queryClient = useQueryClient();
-  const [formErrors, setFormErrors] = useState<string[]>([]);
   const form = useForm({
     initialValues: { name: '', url: '' },
     validate: {
@@ -35,10 +34,10 @@ function AddStreamModal({ opened, onClose }: { opened: boolean; onClose: () => v
       url: (v) => (v.trim() ? null : 'Enter the source URL, e.g. fake://fake or rtsp://camera/stream'),
     },
   });
-  const submit = form.onSubmit(async ({ name: rawName, url }) => {
-    setFormErrors([]);
-    const name = rawName.trim();
-    try {
+  const { submit, formErrors } = useApiSubmit(
+    form,
+    async ({ name: rawName, url }) => {
+      const name = rawName.trim();
       // PUT creates or merges: refuse to overwrite the inputs of a stream that already exists.
       const exists = await api.get<Stream>(`/streams/${namePath(name)}`).then(
         () => true,
@@ -56,43 +55,40 @@ function AddStreamModal({ opened, onClose }: { opened: boolean; onClose: () => v
       form.reset();
       onClose();
       await navigate({ to: '/media/streams/$', params: { _splat: name } });
-    } catch (e) {
-      setFormErrors(applyApiError(form, e, { 'inputs.0.url': 'url', inputs: 'url' }));
-    }
-  });
+    },
+    // The form has one source URL field for the API's inputs array.
+    { 'inputs.0.url': 'url', inputs: 'url' },
+  );
   return (
-    <Modal opened={opened} onClose={onClose} title="Add stream" centered>
-      <form onSubmit={submit} noValidate>
-        <Stack>
-          <FormAlert messages={formErrors} title="Not created" />
-          <TextInput
-            label="Stream name"
-            description='Letters, digits, "-", "_"; "/" groups streams (live/cam1)'
-            required
-            data-autofocus
-            data-testid="new-stream-name"
-            autoComplete="off"
-            {...form.getInputProps('name')}
-          />
-          <TextInput
-            label="Source URL"
-            placeholder="fake://fake"
-            required
-            data-testid="new-stream-url"
-            autoComplete="off"
-            {...form.getInputProps('url')}
-          />
-          <Group justify="flex-end">
-            <Button variant="default" onClick={onClose}>
-              Cancel
-            </Button>
-            <Button type="submit" loading={form.submitting} data-testid="new-stream-create">
-              Create
-            </Button>
-          </Group>
-        </Stack>
-      </form>
-    </Modal>
+    <FormModal
+      opened={opened}
+      onClose={onClose}
+      title="Add stream"
+      onSubmit={submit}
+      formErrors={formErrors}
+      errorTitle="Not created"
+      submitting={form.submitting}
+      submitLabel="Create"
+      submitTestId="new-stream-create"
+    >
+      <TextInput
+        label="Stream name"
+        description='Letters, digits, "-", "_"; "/" groups streams (live/cam1)'
+        required
+        data-autofocus
+        data-testid="new-stream-name"
+        autoComplete="off"
+        {...form.getInputProps('name')}
+      />
+      <TextInput
+        label="Source URL"
+        placeholder="fake://fake"
+        required
+        data-testid="new-stream-url"
+        autoComplete="off"
+        {...form.getInputProps('url')}
+      />
+    </FormModal>
   );
 }
 
