@@ -1,6 +1,7 @@
 // Start-up: config -> data directory -> database (+ migrations) -> HTTP/HTTPS listeners; graceful stop.
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
+import { logRedaction } from '@central/protocol';
 import { pino } from 'pino';
 import { buildApp } from './app.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
@@ -10,6 +11,8 @@ import { ensureApiKey, ensureServerId } from './lib/secrets.ts';
 import { createStreamerClient } from './lib/streamer-client.ts';
 import { Pulls } from './config-external/pulls.ts';
 import { Fleet } from './fleet/leader.ts';
+import { Metrics } from './metrics.ts';
+import { checkConfig } from './check-config.ts';
 
 function fail(message: string): never {
   process.stderr.write(`central: ${message}\n`);
@@ -26,29 +29,33 @@ function prepareDataDir(config: Config) {
 }
 
 async function main() {
+  const argv = process.argv.slice(2);
+  if (argv.includes('--check-config'))
+    process.exit(checkConfig(argv, process.env, (line) => process.stdout.write(`${line}\n`)));
   let config: Config;
   let warnings: string[];
   try {
-    ({ config, warnings } = loadConfig({ argv: process.argv.slice(2) }));
+    ({ config, warnings } = loadConfig({ argv }));
   } catch (e) {
     if (e instanceof ConfigError) fail(e.message);
     throw e;
   }
-  const logger = pino({
-    level: config.logLevel,
-    base: { svc: 'central' },
-    redact: ['req.headers.authorization', 'req.headers.cookie', '*.cluster_key', '*.password', '*.api_key'],
-  });
+  // Every line is redacted (URL userinfo, secret query values, credential fields): see protocol/src/redact.ts.
+  const logger = pino({ level: config.logLevel, base: { svc: 'central' }, ...logRedaction() });
   for (const w of warnings) logger.warn(w);
   prepareDataDir(config);
   let apiKey = config.apiKey;
   if (!apiKey) {
     const generated = ensureApiKey(config.centralDir);
     apiKey = generated.value;
+    // Shown on a terminal only (npm start); a service's output goes to log files, which must not
+    // carry secrets, so there the line only says where the key is.
     if (generated.created)
       process.stdout.write(
-        `central: no API_KEY configured; generated one and saved it in ${config.centralDir}/api_key:\n  ${apiKey}\n` +
-          '  (it is shown only this once; set API_KEY to choose your own)\n',
+        process.stdout.isTTY
+          ? `central: no API_KEY configured; generated one and saved it in ${config.centralDir}/api_key:\n  ${apiKey}\n` +
+              '  (it is shown only this once; set API_KEY to choose your own)\n'
+          : `central: no API_KEY configured; generated one and saved it in ${config.centralDir}/api_key (mode 0600)\n`,
       );
   }
   const db = await openDatabase({ ...config, log: (m) => logger.warn(m) }).catch((e) => {
@@ -70,6 +77,7 @@ async function main() {
     timeoutMs: config.fleet.fetchTimeoutMs,
     policy: { allow: [...config.fleet.allowCidrs], deny: [...config.fleet.denyCidrs] },
   });
+  const metrics = new Metrics({ processMetrics: true });
   const pulls = new Pulls(db, systemClock, (m) => logger.warn(m));
   await pulls.start();
   const fleet = new Fleet({
@@ -79,8 +87,9 @@ async function main() {
     apiKey,
     client,
     log: (msg, extra) => logger.info(extra ?? {}, msg),
+    metrics,
   });
-  const deps = { config, db, clock: systemClock, apiKey, info, logger, pulls, client };
+  const deps = { config, db, clock: systemClock, apiKey, info, logger, pulls, client, metrics };
   const apps = [buildApp(deps)];
   if (config.https)
     apps.push(buildApp({ ...deps, https: { key: config.https.key, cert: config.https.cert } }));
