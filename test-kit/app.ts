@@ -1,6 +1,6 @@
 // An in-process Central (never listening) on a fresh database, with a clock the test drives.
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
-import { buildApp } from '../server/src/app.ts';
+import { buildApp, type AppDeps } from '../server/src/app.ts';
 import type { Config } from '../server/src/config.ts';
 import { FLEET_DEFAULTS } from '../server/src/config-fleet.ts';
 import { migrate, type Db } from '../server/src/db/index.ts';
@@ -36,6 +36,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     logLevel: 'silent',
     logLevelName: 'none',
     logRequests: false,
+    metricsAuth: 'api_key',
     centralDir: '/tmp/central-test',
     provisionEnabled: true,
     webDir: null,
@@ -59,7 +60,12 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function startTestApp(backend: Backend, overrides: Partial<Config> = {}): Promise<TestApp> {
+/** `deps`: extra app dependencies, e.g. a Metrics or a logger the test reads. */
+export async function startTestApp(
+  backend: Backend,
+  overrides: Partial<Config> = {},
+  deps: Pick<AppDeps, 'metrics' | 'logger'> = {},
+): Promise<TestApp> {
   const db = await backend.open();
   await migrate(db);
   const clock = new ManualClock();
@@ -69,7 +75,7 @@ export async function startTestApp(backend: Backend, overrides: Partial<Config> 
     instanceId: '00000000-0000-4000-8000-000000000002',
     startedAt: clock.now(),
   };
-  const app = buildApp({ config, db, clock, apiKey: config.apiKey ?? TEST_API_KEY, info });
+  const app = buildApp({ config, db, clock, apiKey: config.apiKey ?? TEST_API_KEY, info, ...deps });
   await app.ready();
   return {
     app,

@@ -3,3 +3,4 @@ export * from './stream.ts';
 export * from './streamer.ts';
 export * from './system.ts';
 export * from './errors.ts';
+export * from './redact.ts';

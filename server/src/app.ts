@@ -1,10 +1,11 @@
 // The HTTP application. It never listens by itself: main.ts does, tests use inject().
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import type { Db } from './db/index.ts';
 import { LoginLimiter, requireAuth } from './http/auth.ts';
 import { ApiError, installErrorHandler } from './http/errors.ts';
+import { RequestLog, routeOf } from './http/request-log.ts';
 import type { Clock } from './lib/clock.ts';
 import { collectionRoutes } from './lib/collection-routes.ts';
 import { streamersService } from './streamers/service.ts';
@@ -16,6 +17,8 @@ import { clusterRoutes, playbackHandler } from './fleet/routes.ts';
 import { layoutRoutes, layoutsHistoryHandler } from './layouter/routes.ts';
 import type { StreamerClient } from './lib/streamer-client.ts';
 import { statsHistoryRoutes } from './health/routes.ts';
+import { Metrics } from './metrics.ts';
+import { METRICS_PATH, metricsRoute } from './system/metrics.ts';
 import { Sessions, sessionRoutes } from './ui/session.ts';
 import { defaultWebDir, staticRoutes } from './ui/static.ts';
 
@@ -35,6 +38,8 @@ export interface AppDeps {
   pulls?: Pulls;
   /** Outbound calls to streamers (checks_enable); without one the check is skipped. */
   client?: StreamerClient;
+  /** Shared by the HTTP and HTTPS apps and the fleet loops; without one the app has its own. */
+  metrics?: Metrics;
 }
 
 /** Clients send `Content-Type: application/json` even on GET and DELETE with no body; curl users
@@ -56,14 +61,24 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const { config, db, clock, info } = deps;
   const app = Fastify({
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
-    // Per-request log lines cost ~40% of throughput; off unless LOG_REQUESTS=true (as in Flussonic).
-    logController: new LogController({ disableRequestLogging: !config.logRequests }),
+    logController: new RequestLog(config.logRequests),
     bodyLimit: BODY_LIMIT,
     ...(deps.https ? { https: deps.https } : {}),
   }) as unknown as FastifyInstance;
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, parseJsonBody);
   installErrorHandler(app);
+  const metrics = deps.metrics ?? new Metrics();
+  app.addHook('onResponse', (req, reply, done) => {
+    metrics.observeRequest(
+      req.method,
+      routeOf(req, reply.statusCode),
+      reply.statusCode,
+      reply.elapsedTime / 1000,
+    );
+    done();
+  });
+  metricsRoute(app, { metrics, db, apiKey: deps.apiKey, auth: config.metricsAuth });
 
   const streams = streamsService(db, clock);
   const streamers = streamersService(db, clock, deps.client ?? null);
@@ -84,7 +99,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       async (api) => {
         probeRoutes(api, db, clock, info);
         // Streamers authenticate with the key of their config_external URL; a wrong one is 403.
-        configExternalRoutes(api, db, creds, pulls);
+        configExternalRoutes(api, db, creds, pulls, metrics);
         api.register(async (secured) => {
           requireAuth(secured, creds, limiter, session);
           collectionRoutes(secured, 'streams', streams, STREAM_LIST_PARAMS, streamSubs);
@@ -99,6 +114,6 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     );
   }
   sessionRoutes(app, creds, sessions, clock);
-  staticRoutes(app, config.webDir ?? defaultWebDir(), [...API_PREFIXES, '/ui/api']);
+  staticRoutes(app, config.webDir ?? defaultWebDir(), [...API_PREFIXES, '/ui/api', METRICS_PATH]);
   return app;
 }

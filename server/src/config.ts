@@ -50,6 +50,7 @@ export const KNOWN_KEYS = [
   'SSL_CERTIFICATE_KEY',
   'LOG_LEVEL',
   'LOG_REQUESTS',
+  'METRICS_AUTH',
   'CENTRAL_DIR',
   'CLUSTER_NODE_CONFIG_PROVISION_ENABLED',
   'WEB_DIR',
@@ -79,6 +80,8 @@ export interface Config {
   readonly logLevel: string;
   readonly logLevelName: string;
   readonly logRequests: boolean;
+  /** Who may read GET /metrics: `api_key` (Bearer API_KEY) or `none` (anyone reaching the port). */
+  readonly metricsAuth: 'none' | 'api_key';
   readonly centralDir: string;
   readonly provisionEnabled: boolean;
   /** The built web UI; null: `<repo>/web/dist` (see ui/static.ts). */
@@ -178,6 +181,15 @@ function loadTls(port: number, cert: string | undefined, key: string | undefined
   return { port, cert: certBuf, key: keyBuf, certPath: cert, keyPath: key };
 }
 
+const METRICS_AUTH_MODES = ['api_key', 'none'] as const;
+
+function parseMetricsAuth(v: string | undefined, problems: string[]): Config['metricsAuth'] {
+  const mode = (v ?? 'api_key').toLowerCase();
+  if ((METRICS_AUTH_MODES as readonly string[]).includes(mode)) return mode as Config['metricsAuth'];
+  problems.push(`METRICS_AUTH: "${v}" is not one of ${METRICS_AUTH_MODES.join(', ')}`);
+  return 'api_key';
+}
+
 export function loadConfig(opts: LoadOptions = {}): { config: Config; warnings: string[] } {
   const { raw, problems, warnings, configFile } = collect(opts);
   const get = (k: Key) => {
@@ -222,6 +234,7 @@ export function loadConfig(opts: LoadOptions = {}): { config: Config; warnings: 
   if (!LOG_LEVELS[logLevelName])
     problems.push(`LOG_LEVEL: "${logLevelName}" is not one of ${Object.keys(LOG_LEVELS).join(', ')}`);
   const logRequests = get('LOG_REQUESTS') ? parseBool('LOG_REQUESTS', get('LOG_REQUESTS')!, problems) : false;
+  const metricsAuth = parseMetricsAuth(get('METRICS_AUTH'), problems);
   const provisionRaw = get('CLUSTER_NODE_CONFIG_PROVISION_ENABLED');
   const provisionEnabled = provisionRaw
     ? parseBool('CLUSTER_NODE_CONFIG_PROVISION_ENABLED', provisionRaw, problems)
@@ -243,6 +256,7 @@ export function loadConfig(opts: LoadOptions = {}): { config: Config; warnings: 
     logLevel: LOG_LEVELS[logLevelName]!,
     logLevelName,
     logRequests,
+    metricsAuth,
     centralDir,
     provisionEnabled,
     webDir,

@@ -3,6 +3,7 @@
 // HTTP listener; SIGTERM/SIGINT stop every ffmpeg before exiting.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import { logRedaction } from '@central/protocol';
 import { pino } from 'pino';
 import { createStreamer } from './app.ts';
 import { loadStreamerConfig, StreamerConfigError, type StreamerConfig } from './config.ts';
@@ -36,10 +37,12 @@ async function main() {
     throw e;
   }
   checkEnvironment(config);
+  // config_external carries Central's API key as userinfo; input URLs may carry passwords and tokens:
+  // every line is redacted (protocol/src/redact.ts), and config_external fields are dropped whole.
   const log = pino({
     level: config.logLevel,
     base: { svc: 'streamer', host: config.hostname },
-    redact: ['req.headers.authorization', '*.cluster_key', '*.password', '*.config_external'],
+    ...logRedaction(['config_external', '*.config_external']),
   });
   for (const w of warnings) log.warn(w);
   let streamer;

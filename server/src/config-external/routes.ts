@@ -1,10 +1,12 @@
 // The endpoints streamers poll (the config_external protocol), under /streamers/{hostname}. The
 // streamer's config_external URL carries Central's API key as userinfo, which arrives as Bearer (or
 // Basic with the key as user). A wrong key is 403, an unknown streamer 404.
+import { performance } from 'node:perf_hooks';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../db/types.ts';
 import { authorized, type Credentials } from '../http/auth.ts';
 import { ApiError, badParameter, notFound } from '../http/errors.ts';
+import type { Metrics } from '../metrics.ts';
 import type { Pulls } from './pulls.ts';
 import { renderList } from './render.ts';
 import { pullStreams, pullVersion, srtPortStream, type PullVersion } from './repo.ts';
@@ -46,7 +48,18 @@ function cursorParam(q: Query): string | null {
   throw badParameter('cursor', 'cursor is not one this server issued');
 }
 
-export function configExternalRoutes(api: FastifyInstance, db: Db, creds: Credentials, pulls: Pulls) {
+interface Timing {
+  started: number;
+  waitedMs: number;
+}
+
+export function configExternalRoutes(
+  api: FastifyInstance,
+  db: Db,
+  creds: Credentials,
+  pulls: Pulls,
+  metrics?: Metrics,
+) {
   const streamer = async (req: FastifyRequest): Promise<{ hostname: string; v: PullVersion }> => {
     if (!authorized(req.headers.authorization, creds))
       throw new ApiError(
@@ -79,27 +92,24 @@ export function configExternalRoutes(api: FastifyInstance, db: Db, creds: Creden
     return renderList(shown, v.changedAt, next);
   };
 
-  api.get('/streamers/:hostname/streams', async (req, reply) => {
-    const q = req.query as Query;
-    const { hostname, v } = await streamer(req);
-    const names = namesParam(q, false);
-    headers(reply);
-    if (names || q.cursor || q.limit) return reply.send(await page(hostname, v, q, names));
-    // The whole list: versioned, so an unchanged one costs one primary-key lookup.
+  /** The whole list (body null: not modified). Versioned, so an unchanged one is one primary-key lookup. */
+  const fullList = async (req: FastifyRequest, hostname: string, v: PullVersion, t: Timing) => {
     let version = v;
     const etag = (x: PullVersion) => `"${x.version}"`;
     if (req.headers['if-none-match'] === etag(version)) {
-      const timeout = intParam(q, 'poll_timeout', 0, 3600);
+      const timeout = intParam(req.query as Query, 'poll_timeout', 0, 3600);
       const waitMs = Math.min(timeout ?? 0, MAX_POLL_TIMEOUT_S) * 1000;
+      const waitStarted = performance.now();
       const changed =
         waitMs > 0 &&
         (await pulls.waitForChange(hostname, waitMs, async () => {
           version = await pullVersion(db, hostname);
           return !version.exists || etag(version) !== req.headers['if-none-match'];
         }));
+      t.waitedMs = performance.now() - waitStarted;
       if (!changed) {
         pulls.counters.notModified++;
-        return reply.status(304).header('etag', etag(version)).send();
+        return { etag: etag(version), body: null };
       }
       if (!version.exists) throw notFound(`streamer ${hostname} not found`);
     }
@@ -112,7 +122,31 @@ export function configExternalRoutes(api: FastifyInstance, db: Db, creds: Creden
       );
       pulls.remember(hostname, version.version, body);
     }
-    return reply.header('etag', etag(version)).send(body);
+    return { etag: etag(version), body };
+  };
+
+  api.get('/streamers/:hostname/streams', async (req, reply) => {
+    const t: Timing = { started: performance.now(), waitedMs: 0 };
+    // Service time only: a long poll's wait says nothing about how fast Central answers.
+    const seconds = () => (performance.now() - t.started - t.waitedMs) / 1000;
+    try {
+      const q = req.query as Query;
+      const { hostname, v } = await streamer(req);
+      const names = namesParam(q, false);
+      headers(reply);
+      if (names || q.cursor || q.limit) {
+        const body = await page(hostname, v, q, names);
+        metrics?.observePull('200', seconds());
+        return reply.send(body);
+      }
+      const list = await fullList(req, hostname, v, t);
+      metrics?.observePull(list.body === null ? '304' : '200', seconds());
+      reply.header('etag', list.etag);
+      return list.body === null ? reply.status(304).send() : reply.send(list.body);
+    } catch (e) {
+      metrics?.observePull('error', seconds());
+      throw e;
+    }
   });
 
   for (const path of ['update-streams', 'dynamic-streams'])

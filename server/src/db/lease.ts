@@ -4,6 +4,8 @@
 // and share-locks the row so that a takeover waits for that write to commit.
 import type { Queryable } from './types.ts';
 
+/** The lease whose holder runs the fleet loops (fleet/leader.ts); GET /metrics shows its epoch. */
+export const FLEET_LEASE = 'leader';
 export const LEASE_TTL_MS = 10_000;
 export const LEASE_RENEW_MS = 3000;
 

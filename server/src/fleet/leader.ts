@@ -4,15 +4,16 @@
 // loops at once; decision writes are fenced by the epoch regardless.
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config.ts';
-import { acquireLease, LEASE_RENEW_MS, releaseLease, type LeaseState } from '../db/lease.ts';
+import { acquireLease, FLEET_LEASE, LEASE_RENEW_MS, releaseLease, type LeaseState } from '../db/lease.ts';
 import type { Db } from '../db/types.ts';
 import { HealthPoller } from '../health/poller.ts';
 import type { Clock } from '../lib/clock.ts';
 import type { StreamerClient } from '../lib/streamer-client.ts';
 import { Layouter } from '../layouter/loop.ts';
+import type { Metrics } from '../metrics.ts';
 import { Provisioner } from '../provisioner/provisioner.ts';
 
-const LEASE_NAME = 'leader';
+const LEASE_NAME = FLEET_LEASE;
 const RETRY_MS = 2000;
 const TICK_MS = 500;
 
@@ -24,6 +25,8 @@ export interface FleetDeps {
   apiKey: string;
   client: StreamerClient;
   log: (msg: string, extra?: Record<string, unknown>) => void;
+  /** Lease and layout instruments; none in tests that do not look at them. */
+  metrics?: Metrics;
 }
 
 interface Loops {
@@ -102,9 +105,11 @@ export class Fleet {
       lease: () => this.lease,
       health: () => ({ version: poller.version, view: poller.view() }),
       log,
+      ...(this.deps.metrics ? { metrics: this.deps.metrics } : {}),
     });
     const timer = setInterval(() => void this.tick(), TICK_MS);
     this.loops = { poller, provisioner, layouter, timer };
+    this.deps.metrics?.setLeaseHolder(true);
     this.deps.log('this process leads the fleet loops', { epoch: this.lease?.epoch });
     void this.tick();
   }
@@ -116,6 +121,7 @@ export class Fleet {
       this.loops.poller.stop();
       this.loops.provisioner.stop();
       this.loops = null;
+      this.deps.metrics?.setLeaseHolder(false);
       this.deps.log(`no longer leading the fleet loops: ${reason}`);
     }
     this.lease = null;

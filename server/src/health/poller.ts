@@ -210,6 +210,8 @@ export class HealthPoller {
       let next = streamerState(h, now, fleet.deadTimeoutMs, this.deps.since);
       if (stalled && rank(next) < rank(h.state)) next = h.state;
       if (next !== h.state) {
+        // Operators follow the fleet in the log: every change of state, with the last poll error.
+        this.deps.log(`streamer ${hostname} is ${next} (was ${h.state})${h.error ? `: ${h.error}` : ''}`);
         if (next === 'online' && h.state === 'offline') h.onlineSince = now;
         if (next === 'offline') {
           h.onlineSince = null;

@@ -8,8 +8,9 @@ import { fence, type LeaseState } from '../db/lease.ts';
 import type { Db } from '../db/types.ts';
 import type { HealthView } from '../health/poller.ts';
 import type { Clock } from '../lib/clock.ts';
-import { reconcile, type StreamerIn } from './reconcile.ts';
-import { applyChanges, layoutSeq, readStreamers, readStreams, type StreamerRow } from './repo.ts';
+import type { Metrics } from '../metrics.ts';
+import { reconcile, type LayoutChange, type StreamerIn } from './reconcile.ts';
+import { applyChangesByReason, layoutSeq, readStreamers, readStreams, type StreamerRow } from './repo.ts';
 
 export function streamersIn(rows: StreamerRow[], health: Map<string, HealthView>): StreamerIn[] {
   return rows.map((r) => {
@@ -51,6 +52,7 @@ export class Layouter {
       health: () => { version: number; view: Map<string, HealthView> };
       random?: () => number;
       log: (msg: string) => void;
+      metrics?: Metrics;
     },
   ) {}
 
@@ -116,19 +118,25 @@ export class Layouter {
       random: this.deps.random ?? Math.random,
     });
     this.dueAt = Math.min(this.nextDue(streamers, now), followUp ? now + 1000 : Infinity);
-    if (changes.length) {
-      const applied = await db.transaction(async (tx) => {
-        await fence(tx, lease);
-        return applyChanges(tx, changes);
-      });
-      this.counters.moves += applied;
-      if (applied < changes.length) this.dueAt = 0;
-      this.deps.log(`layout: ${applied} of ${changes.length} changes applied in ${Date.now() - started} ms`);
-    }
+    const moves = changes.length ? await this.apply(lease, changes, started) : new Map<string, number>();
     // A wake-up during the round (a commit notified meanwhile) must not be overwritten.
     if (this.wakes !== wakes) this.dueAt = 0;
     this.counters.rounds++;
     this.counters.lastRoundMs = Date.now() - started;
+    this.deps.metrics?.observeLayoutRound(this.counters.lastRoundMs / 1000, moves);
+  }
+
+  /** Writes the plan in one fenced transaction; returns the changes written by reason. */
+  private async apply(lease: LeaseState, changes: LayoutChange[], started: number) {
+    const moves = await this.deps.db.transaction(async (tx) => {
+      await fence(tx, lease);
+      return applyChangesByReason(tx, changes);
+    });
+    const applied = [...moves.values()].reduce((a, b) => a + b, 0);
+    this.counters.moves += applied;
+    if (applied < changes.length) this.dueAt = 0;
+    this.deps.log(`layout: ${applied} of ${changes.length} changes applied in ${Date.now() - started} ms`);
+    return moves;
   }
 
   /** The next forced round: the sleeping interval, or sooner when a hold-down ends. */

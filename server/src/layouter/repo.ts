@@ -71,7 +71,20 @@ const U = `unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6
  * and refuses (throws) if any streamer that gained streams ends up over its channel_limit.
  */
 export async function applyChanges(tx: Queryable, changes: LayoutChange[]): Promise<number> {
-  if (!changes.length) return 0;
+  let n = 0;
+  for (const count of (await applyChangesByReason(tx, changes)).values()) n += count;
+  return n;
+}
+
+type Counted = { change_reason: string | null; n: number };
+
+/** applyChanges, counting the changes written by their change_reason (null: `none`). */
+export async function applyChangesByReason(
+  tx: Queryable,
+  changes: LayoutChange[],
+): Promise<Map<string, number>> {
+  const byReason = new Map<string, number>();
+  if (!changes.length) return byReason;
   const cols: unknown[][] = [[], [], [], [], [], [], []];
   for (const c of changes) {
     const l = c.layout;
@@ -80,15 +93,17 @@ export async function applyChanges(tx: Queryable, changes: LayoutChange[]): Prom
     );
   }
   const cols7 = cols;
-  const history = `INSERT INTO stream_layout_history (name, ingest, failover_from, originator, change_reason, created_at)
-    SELECT name, ingest, failover_from, originator, change_reason, created_at FROM w`;
-  const updated = await tx.query(
+  // Counted in SQL: a round placing 100,000 streams returns a few rows, not one per stream.
+  const history = `, h AS (INSERT INTO stream_layout_history (name, ingest, failover_from, originator, change_reason, created_at)
+    SELECT name, ingest, failover_from, originator, change_reason, created_at FROM w RETURNING change_reason)
+    SELECT change_reason, count(*)::int AS n FROM h GROUP BY change_reason`;
+  const updated = await tx.query<Counted>(
     `WITH w AS (UPDATE stream_layouts l SET ingest = u.ingest, failover_from = u.failover_from,
        originator = u.originator, change_reason = u.change_reason, created_at = u.created_at
      FROM ${U} WHERE l.name = u.name AND l.ingest IS NOT DISTINCT FROM u.before RETURNING l.*) ${history}`,
     cols7,
   );
-  const inserted = await tx.query(
+  const inserted = await tx.query<Counted>(
     `WITH w AS (INSERT INTO stream_layouts (name, ingest, failover_from, originator, change_reason, created_at)
        SELECT u.name, u.ingest, u.failover_from, u.originator, u.change_reason, u.created_at FROM ${U}
        WHERE u.before IS NULL AND EXISTS (SELECT 1 FROM streams s WHERE s.name = u.name)
@@ -105,7 +120,11 @@ export async function applyChanges(tx: Queryable, changes: LayoutChange[]): Prom
     if (over.rowCount)
       throw new Error(`channel_limit would be exceeded on ${over.rows.map((r) => r.ingest).join(', ')}`);
   }
-  return updated.rowCount + inserted.rowCount;
+  for (const r of [...updated.rows, ...inserted.rows]) {
+    const reason = r.change_reason ?? 'none';
+    byReason.set(reason, (byReason.get(reason) ?? 0) + Number(r.n));
+  }
+  return byReason;
 }
 
 export async function layoutHistory(

@@ -1,6 +1,7 @@
 // The one way Central talks to streamers. Every call is bounded (one deadline, a body byte cap), checked
 // against the SSRF policy at connect time (so DNS rebinding cannot swap in a forbidden address), never
 // follows redirects, and returns sanitized data. Errors are typed and never carry secrets or raw bodies.
+import { redactSecrets } from '@central/protocol';
 import { clusterAuthHeader, verifyClusterAuthHeader } from '@central/protocol/cluster-auth';
 import http from 'node:http';
 import https from 'node:https';
@@ -43,7 +44,8 @@ export class StreamerError extends Error {
     message: string,
     public status?: number,
   ) {
-    super(message);
+    // Shown in streamer status and logs: never a URL's userinfo or a secret query value.
+    super(redactSecrets(message));
   }
 }
 

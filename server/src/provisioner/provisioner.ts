@@ -3,6 +3,7 @@
 // finds it changed. Failures are retried with back-off and shown in the streamer's status; they never
 // block saving the streamer.
 import { createHash } from 'node:crypto';
+import { redactSecrets } from '@central/protocol';
 import type { FleetDeps } from '../fleet/leader.ts';
 import type { StreamerTarget } from '../lib/streamer-client.ts';
 import { StreamerError } from '../lib/streamer-client.ts';
@@ -22,11 +23,6 @@ export function configExternalUrl(apiUrl: string, apiKey: string, hostname: stri
   u.search = '';
   u.hash = '';
   return u.toString();
-}
-
-/** For status output and logs: the key in the URL replaced. */
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, '//***@');
 }
 
 type Status = 'pending' | 'ok' | 'error' | 'disabled' | 'not_configured';
@@ -131,6 +127,8 @@ export class Provisioner {
   }
 
   private settle(hostname: string, h: HostState, status: Status, error: string | null, nextAt: number) {
+    if (status !== h.status && (status === 'ok' || status === 'error'))
+      this.deps.log(`provisioning ${hostname}: ${status}${error ? ` (${error})` : ''}`);
     h.status = status;
     h.error = error;
     h.nextAt = nextAt;
@@ -138,7 +136,7 @@ export class Provisioner {
       status,
       ...(error ? { error } : {}),
       ...(status === 'ok' || status === 'error'
-        ? { config_external: redactUrl(this.url(hostname) ?? '') }
+        ? { config_external: redactSecrets(this.url(hostname) ?? '') }
         : {}),
       attempts: h.attempts,
       ...(Number.isFinite(nextAt) ? { next_check_at: nextAt } : {}),

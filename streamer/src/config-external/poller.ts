@@ -2,6 +2,7 @@
 // Flussonic streamer does (period or long poll, ETag, cursor paging) and reports each complete outcome;
 // looks up single names on `/update-streams` and `/dynamic-streams`. Used by the open streamer and by
 // the test kit's fake one.
+import { redactSecrets } from '@central/protocol';
 import http from 'node:http';
 import https from 'node:https';
 
@@ -80,7 +81,8 @@ class PullError extends Error {
     message: string,
     readonly code?: string,
   ) {
-    super(message);
+    // Reported to Central in server_stats and logged: never with a secret from a URL.
+    super(redactSecrets(message));
   }
 }
 
