@@ -68,6 +68,17 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, parseJsonBody);
   installErrorHandler(app);
+  // While stopping, answers to requests still in flight close their connection: a keep-alive one left
+  // idle would hold the process for the keep-alive timeout after the last answer.
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook('onSend', (_req, reply, payload, done) => {
+    if (closing) reply.header('connection', 'close');
+    done(null, payload);
+  });
   const metrics = deps.metrics ?? new Metrics();
   app.addHook('onResponse', (req, reply, done) => {
     metrics.observeRequest(
