@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import { logRedaction } from '@central/protocol';
 import { pino } from 'pino';
 import { createStreamer } from './app.ts';
+import { checkStreamerConfig } from './check-config.ts';
 import { loadStreamerConfig, StreamerConfigError, type StreamerConfig } from './config.ts';
 
 function fail(message: string): never {
@@ -28,10 +29,13 @@ function checkEnvironment(config: StreamerConfig): void {
 }
 
 async function main() {
+  const argv = process.argv.slice(2);
+  if (argv.includes('--check-config'))
+    process.exit(checkStreamerConfig(argv, process.env, (line) => process.stdout.write(`${line}\n`)));
   let config: StreamerConfig;
   let warnings: string[];
   try {
-    ({ config, warnings } = loadStreamerConfig({ argv: process.argv.slice(2) }));
+    ({ config, warnings } = loadStreamerConfig({ argv }));
   } catch (e) {
     if (e instanceof StreamerConfigError) fail(e.message);
     throw e;
