@@ -57,3 +57,20 @@ export async function testBackends(): Promise<Backend[]> {
   const pg = await postgresBackend();
   return pg ? [pgliteBackend, pg] : [pgliteBackend];
 }
+
+/**
+ * The databases a real Central process runs on in end-to-end tests, as environment variables: the
+ * embedded one, and PostgreSQL (`env()` is null where PostgreSQL is not installed).
+ */
+export function processBackends(dbPrefix: string) {
+  return [
+    { name: 'pglite', env: async (): Promise<Record<string, string> | null> => ({ CENTRAL_DIR: tempDir() }) },
+    {
+      name: 'postgres',
+      env: async (): Promise<Record<string, string> | null> => {
+        const pg = await testPostgres();
+        return pg ? { CENTRAL_DIR: tempDir(), DATABASE_URL: await pg.createDatabase(dbPrefix) } : null;
+      },
+    },
+  ];
+}

@@ -108,3 +108,55 @@ export function readConfigFile<K extends string>(
   } else if (explicit) problems.push(`config file ${file} does not exist`);
   return { raw, problems, warnings, configFile };
 }
+
+/**
+ * Whether start-up could create and write `dir`: its nearest existing folder must be writable. Checks
+ * without creating anything (for `--check-config`); null when fine, else a line naming `key`.
+ */
+export function writableDirProblem(key: string, dir: string): string | null {
+  let p = dir;
+  while (!fs.existsSync(p) && path.dirname(p) !== p) p = path.dirname(p);
+  try {
+    fs.accessSync(p, fs.constants.W_OK);
+    return null;
+  } catch {
+    return `${key}: ${dir} is not writable by this user (checked ${p})`;
+  }
+}
+
+export interface CheckOutcome {
+  configFile: string | null;
+  warnings: string[];
+  /** Problems found beyond the configuration's own validation (null: that check passed). */
+  problems: (string | null)[];
+  /** Label and value lines of the summary; never a secret. */
+  summary: [string, string][];
+}
+
+/**
+ * `--check-config`'s report: the warnings, then every problem (exit code 1) or `configuration OK` and the
+ * summary (0). A configuration error thrown by `check` (as `isConfigError` recognises) is reported too.
+ */
+export function checkReport(
+  write: (line: string) => void,
+  check: () => CheckOutcome,
+  isConfigError: (e: unknown) => e is Error,
+): number {
+  try {
+    const r = check();
+    for (const w of r.warnings) write(`warning: ${w}`);
+    const problems = r.problems.filter((p) => p !== null);
+    if (problems.length) {
+      write(`invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+      return 1;
+    }
+    write(`configuration OK (${r.configFile ?? 'no config file; environment only'})`);
+    const width = Math.max(...r.summary.map(([label]) => label.length)) + 2;
+    for (const [label, value] of r.summary) write(`  ${`${label}:`.padEnd(width)}${value}`);
+    return 0;
+  } catch (e) {
+    if (!isConfigError(e)) throw e;
+    write(e.message);
+    return 1;
+  }
+}

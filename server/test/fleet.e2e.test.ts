@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
-import { tempDir, testPostgres } from '../../test-kit/backends.ts';
+import { processBackends } from '../../test-kit/backends.ts';
 import { startCentral, waitUntil, type RunningCentral } from '../../test-kit/fleet.ts';
 import { TestStreamer } from '../../test-kit/test-streamer.ts';
 
@@ -33,16 +33,7 @@ function placement(streamers: TestStreamer[], strict = false): Map<string, strin
   return where;
 }
 
-const backends = [
-  { name: 'pglite', env: async () => ({ CENTRAL_DIR: tempDir() }) },
-  {
-    name: 'postgres',
-    env: async () => {
-      const pg = await testPostgres();
-      return pg ? { CENTRAL_DIR: tempDir(), DATABASE_URL: await pg.createDatabase('fleet') } : null;
-    },
-  },
-];
+const backends = processBackends('fleet');
 
 for (const backend of backends) {
   describe(`fleet end to end on ${backend.name}`, () => {

@@ -4,21 +4,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { TEST_API_KEY } from '../../test-kit/app.ts';
-import { tempDir, testPostgres } from '../../test-kit/backends.ts';
+import { processBackends } from '../../test-kit/backends.ts';
 import { startCentral, waitUntil, type RunningCentral } from '../../test-kit/fleet.ts';
 import { Scrape } from '../../test-kit/metrics.ts';
 import { TestStreamer } from '../../test-kit/test-streamer.ts';
 
-const backends = [
-  { name: 'pglite', env: async () => ({ CENTRAL_DIR: tempDir() }) },
-  {
-    name: 'postgres',
-    env: async () => {
-      const pg = await testPostgres();
-      return pg ? { CENTRAL_DIR: tempDir(), DATABASE_URL: await pg.createDatabase('metrics') } : null;
-    },
-  },
-];
+const backends = processBackends('metrics');
 
 for (const backend of backends) {
   describe(`metrics end to end on ${backend.name}`, () => {

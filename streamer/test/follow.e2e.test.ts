@@ -4,7 +4,7 @@
 // deleting it stops its ffmpeg; with Central gone the streamers keep playing and report the error.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { tempDir, testPostgres } from '../../test-kit/backends.ts';
+import { processBackends, tempDir } from '../../test-kit/backends.ts';
 import { startCentral, waitUntil, type RunningCentral } from '../../test-kit/fleet.ts';
 import { ffmpegAvailable, probeCodecs, processesMatching } from '../../test-kit/media.ts';
 import { fetchNewestSegment, startStreamer, type RunningStreamer } from '../../test-kit/streamers.ts';
@@ -52,16 +52,7 @@ async function waitForPlayback(s: RunningStreamer, name: string, timeoutMs: numb
   return took;
 }
 
-const backends = [
-  { name: 'pglite', env: async () => ({ CENTRAL_DIR: tempDir() }) },
-  {
-    name: 'postgres',
-    env: async () => {
-      const pg = await testPostgres();
-      return pg ? { CENTRAL_DIR: tempDir(), DATABASE_URL: await pg.createDatabase('media_e2e') } : null;
-    },
-  },
-];
+const backends = processBackends('media_e2e');
 
 const media = ffmpegAvailable();
 for (const backend of backends) {
