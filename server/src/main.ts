@@ -14,6 +14,17 @@ import { Fleet } from './fleet/leader.ts';
 import { Metrics } from './metrics.ts';
 import { checkConfig } from './check-config.ts';
 
+/**
+ * Log lines go to stdout synchronously (none is lost when the process exits). When the reader of stdout
+ * is gone (a closed pipe), lines are dropped: the process must still stop on SIGTERM, which it does not
+ * with pino's default destination.
+ */
+function stdoutLog() {
+  const out = pino.destination({ fd: 1, sync: true });
+  out.on('error', () => {});
+  return out;
+}
+
 function fail(message: string): never {
   process.stderr.write(`central: ${message}\n`);
   process.exit(2);
@@ -41,7 +52,7 @@ async function main() {
     throw e;
   }
   // Every line is redacted (URL userinfo, secret query values, credential fields): see protocol/src/redact.ts.
-  const logger = pino({ level: config.logLevel, base: { svc: 'central' }, ...logRedaction() });
+  const logger = pino({ level: config.logLevel, base: { svc: 'central' }, ...logRedaction() }, stdoutLog());
   for (const w of warnings) logger.warn(w);
   prepareDataDir(config);
   let apiKey = config.apiKey;

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { spawnCentral } from '../../test-kit/central-process.ts';
+import { spawnCentral, spawnStreamer } from '../../test-kit/central-process.ts';
 import { tempDir, testPostgres } from '../../test-kit/backends.ts';
 import { selfSignedCert } from '../../test-kit/tls.ts';
 
@@ -44,6 +44,24 @@ describe('start-up as a real process', { timeout: 180_000 }, () => {
     });
     assert.equal(res.status, 200, 'data and key survive a restart');
     await second.stop();
+  });
+
+  test('SIGTERM stops Central and the streamer even when the reader of their output is gone', async () => {
+    const procs = [
+      spawnCentral({ CENTRAL_DIR: tempDir(), HTTP_PORT: '0', API_KEY: 'closed-pipe-key-0123456789' }),
+      spawnStreamer({ STREAMER_DIR: tempDir(), STREAMER_HTTP: '0', STREAMER_FFMPEG: '/bin/true' }),
+    ];
+    for (const p of procs) {
+      await p.ready;
+      // As when `central | tee log` loses its tee: further log lines meet a closed pipe (EPIPE).
+      p.proc.stdout!.destroy();
+      p.proc.stderr!.destroy();
+      const started = Date.now();
+      p.proc.kill('SIGTERM');
+      const code = await Promise.race([p.exited, new Promise((r) => setTimeout(() => r('hung'), 10_000))]);
+      if (code === 'hung') p.proc.kill('SIGKILL');
+      assert.equal(code, 0, `exit after SIGTERM with a closed stdout (${Date.now() - started} ms)`);
+    }
   });
 
   test('kill -9 right after acknowledged writes loses none of them (embedded database)', async () => {

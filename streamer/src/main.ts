@@ -9,6 +9,17 @@ import { createStreamer } from './app.ts';
 import { checkStreamerConfig } from './check-config.ts';
 import { loadStreamerConfig, StreamerConfigError, type StreamerConfig } from './config.ts';
 
+/**
+ * Log lines go to stdout synchronously (none is lost when the process exits). When the reader of stdout
+ * is gone (a closed pipe), lines are dropped: the process must still stop on SIGTERM, which it does not
+ * with pino's default destination.
+ */
+function stdoutLog() {
+  const out = pino.destination({ fd: 1, sync: true });
+  out.on('error', () => {});
+  return out;
+}
+
 function fail(message: string): never {
   process.stderr.write(`streamer: ${message}\n`);
   process.exit(2);
@@ -43,11 +54,14 @@ async function main() {
   checkEnvironment(config);
   // config_external carries Central's API key as userinfo; input URLs may carry passwords and tokens:
   // every line is redacted (protocol/src/redact.ts), and config_external fields are dropped whole.
-  const log = pino({
-    level: config.logLevel,
-    base: { svc: 'streamer', host: config.hostname },
-    ...logRedaction(['config_external', '*.config_external']),
-  });
+  const log = pino(
+    {
+      level: config.logLevel,
+      base: { svc: 'streamer', host: config.hostname },
+      ...logRedaction(['config_external', '*.config_external']),
+    },
+    stdoutLog(),
+  );
   for (const w of warnings) log.warn(w);
   let streamer;
   try {
