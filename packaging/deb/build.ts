@@ -146,7 +146,7 @@ export async function buildPackages(o: BuildOptions = {}): Promise<BuiltPackage[
     const stage = fs.mkdtempSync(path.join(os.tmpdir(), `${def.name}-deb-`));
     try {
       const modules = await stagePackage(root, def, stage, version, String(rootPkg.license ?? 'MIT'));
-      smokeTest(def, stage);
+      smokeTest(def, path.join(stage, 'opt', def.name));
       checkArchitectureIndependent(path.join(stage, 'opt'));
       normaliseModes(stage);
       fs.chmodSync(path.join(stage, 'opt', def.name, def.bundleFile), 0o644);
@@ -185,15 +185,28 @@ export function debianVersion(v: string): string {
   return v.replace('-', '~');
 }
 
-async function stagePackage(
-  root: string,
-  def: PackageDef,
-  stage: string,
-  version: string,
-  license: string,
-): Promise<number> {
-  const app = path.join(stage, 'opt', def.name);
-  const own = (f: string) => path.join(HERE, def.name, f);
+/**
+ * The application tree of one package alone (what the .deb puts under /opt/<name>): the bundle, its
+ * runtime npm packages and extra files, checked to load. The Docker images are built from it.
+ */
+export async function buildApp(o: {
+  root?: string;
+  name: string;
+  dest: string;
+  log?: (line: string) => void;
+}) {
+  const root = o.root ?? REPO;
+  const def = PACKAGES.find((d) => d.name === o.name);
+  if (!def) throw new Error(`unknown package "${o.name}" (${PACKAGES.map((d) => d.name).join(', ')})`);
+  if (def.name === 'central') buildWebIfStale(root, o.log ?? (() => {}));
+  if (fs.existsSync(o.dest) && fs.readdirSync(o.dest).length) throw new Error(`${o.dest} is not empty`);
+  const version = debianVersion(String(readJson(path.join(root, 'package.json')).version));
+  const { copied } = await stageApp(root, def, o.dest, version);
+  smokeTest(def, o.dest);
+  o.log?.(`built ${def.name} into ${o.dest}: ${copied.length} npm packages`);
+}
+
+async function stageApp(root: string, def: PackageDef, app: string, version: string) {
   const { external, inlined } = await bundle({
     root,
     workspace: def.workspace,
@@ -210,7 +223,18 @@ async function stagePackage(
     keepOnly: def.keepOnly,
   });
   def.addFiles?.(root, app);
+  return { inlined, copied };
+}
 
+async function stagePackage(
+  root: string,
+  def: PackageDef,
+  stage: string,
+  version: string,
+  license: string,
+): Promise<number> {
+  const { inlined, copied } = await stageApp(root, def, path.join(stage, 'opt', def.name), version);
+  const own = (f: string) => path.join(HERE, def.name, f);
   const put = (target: string, text: string | Buffer, mode = 0o644) => {
     const file = path.join(stage, target);
     fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -287,17 +311,13 @@ function copyright(def: PackageDef, license: string, inlined: string[], copied: 
   ].join('\n');
 }
 
-/** Loads the bundle from the staged tree with a bad setting: every import must resolve. */
-function smokeTest(def: PackageDef, stage: string) {
-  const r = spawnSync(
-    process.execPath,
-    [path.join(stage, 'opt', def.name, def.bundleFile), '--config', '/dev/null'],
-    {
-      encoding: 'utf8',
-      timeout: 20_000,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...def.smoke.env },
-    },
-  );
+/** Loads the bundle from the application tree with a bad setting: every import must resolve. */
+function smokeTest(def: PackageDef, app: string) {
+  const r = spawnSync(process.execPath, [path.join(app, def.bundleFile), '--config', '/dev/null'], {
+    encoding: 'utf8',
+    timeout: 20_000,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...def.smoke.env },
+  });
   const out = `${r.stderr}${r.stdout}`;
   if (r.status !== 2 || !def.smoke.expect.test(out))
     throw new Error(
