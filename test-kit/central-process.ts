@@ -1,6 +1,6 @@
 // Runs Central (node --import tsx server/src/main.ts) or the open streamer as a real process for
 // start-up and end-to-end tests; waits for its ready log line and reports the port it listens on.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -91,4 +91,16 @@ function spawnReady(
       return exited;
     },
   };
+}
+
+/** `<program> --check-config --config FILE` run to completion: its exit code and everything it printed. */
+export function checkConfigRun(program: 'central' | 'streamer', file: string) {
+  const entry = program === 'central' ? 'server/src/main.ts' : 'streamer/src/main.ts';
+  const r = spawnSync(process.execPath, ['--import', 'tsx', entry, '--check-config', '--config', file], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' },
+  });
+  return { code: r.status, out: `${r.stdout}${r.stderr}` };
 }

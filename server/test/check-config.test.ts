@@ -1,22 +1,13 @@
 // `central --check-config`: the real command on good and bad files, exit codes, every problem named,
 // no secret printed.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { tempDir } from '../../test-kit/backends.ts';
+import { checkConfigRun } from '../../test-kit/central-process.ts';
 
-const root = path.resolve(import.meta.dirname, '../..');
-
-function run(file: string) {
-  const r = spawnSync(
-    process.execPath,
-    ['--import', 'tsx', 'server/src/main.ts', '--check-config', '--config', file],
-    { cwd: root, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' } },
-  );
-  return { code: r.status, out: `${r.stdout}${r.stderr}` };
-}
+const run = (file: string) => checkConfigRun('central', file);
 
 describe('central --check-config', () => {
   test('a good file: exit 0 and a summary without secrets', () => {

@@ -1,23 +1,14 @@
 // `streamer --check-config`: the real command on good and bad files; exit codes, problems named by key,
 // no secret printed, nothing created.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { tempDir } from '../../test-kit/backends.ts';
+import { checkConfigRun } from '../../test-kit/central-process.ts';
 import { ffmpegAvailable } from '../../test-kit/media.ts';
 
-const root = path.resolve(import.meta.dirname, '../..');
-
-function run(file: string) {
-  const r = spawnSync(
-    process.execPath,
-    ['--import', 'tsx', 'streamer/src/main.ts', '--check-config', '--config', file],
-    { cwd: root, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp' } },
-  );
-  return { code: r.status, out: `${r.stdout}${r.stderr}` };
-}
+const run = (file: string) => checkConfigRun('streamer', file);
 
 describe('streamer --check-config', () => {
   test(
