@@ -90,8 +90,13 @@ export interface Config {
 }
 
 export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+  /** `warnings` (e.g. a misspelt key) are shown too: they often explain the problem. */
+  constructor(
+    readonly problems: string[],
+    readonly warnings: string[] = [],
+  ) {
+    const lines = [...problems, ...warnings.map((w) => `warning: ${w}`)];
+    super(`invalid configuration:\n${lines.map((p) => `  ${p}`).join('\n')}`);
   }
 }
 
@@ -243,7 +248,7 @@ export function loadConfig(opts: LoadOptions = {}): { config: Config; warnings: 
   const webDirRaw = get('WEB_DIR');
   const webDir = webDirRaw ? path.resolve(opts.cwd ?? process.cwd(), webDirRaw) : null;
   const fleet = parseFleetConfig(get, parseBool, problems);
-  if (problems.length) throw new ConfigError(problems);
+  if (problems.length) throw new ConfigError(problems, warnings);
   const config: Config = Object.freeze({
     configFile,
     databaseUrl,

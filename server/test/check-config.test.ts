@@ -43,6 +43,7 @@ describe('central --check-config', () => {
         'DATABASE_URL=mysql://u:dbsecret@h/db',
         'EDIT_AUTH=onlylogin',
         'LOG_LEVEL=loud',
+        'HTTP_PROT=9100',
       ].join('\n'),
     );
     const { code, out } = run(file);
@@ -50,6 +51,7 @@ describe('central --check-config', () => {
     for (const key of ['HTTP_PORT', 'DATABASE_URL', 'EDIT_AUTH', 'LOG_LEVEL'])
       assert.match(out, new RegExp(`${key}:`));
     assert.ok(!out.includes('dbsecret'), 'the database password is not printed');
+    assert.match(out, /warning: .*unknown key HTTP_PROT/, 'a misspelt key is shown with the errors');
   });
 
   test('a missing file named on the command line is a problem', () => {

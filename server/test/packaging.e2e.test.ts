@@ -241,10 +241,8 @@ describe('Debian packages', () => {
       assert.deepEqual([st.uid, st.mode & 0o777], [user.uid, 0o750], `${dir} is central's, 0750`);
     }
 
-    // postinst starts the services unless policy-rc.d forbids it (as in most containers): from here on
-    // the test decides, after editing the configuration as an operator does.
-    ok('service', 'central-streamer', 'stop');
-    ok('service', 'central', 'stop');
+    // A first install enables the services but does not start them: the operator configures first.
+    assert.deepEqual(pidsOf(user.uid), [], 'nothing runs before the operator starts it');
     const edits = `\n# added by the packaging test\nAPI_URL=${CENTRAL}\nSTREAMS_STATS_FETCH_INTERVAL=500ms\n`;
     fs.appendFileSync('/etc/central/central.conf', edits);
 

@@ -49,8 +49,13 @@ export interface StreamerConfig {
 }
 
 export class StreamerConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`invalid streamer configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+  /** `warnings` (e.g. a misspelt key) are shown too: they often explain the problem. */
+  constructor(
+    readonly problems: string[],
+    readonly warnings: string[] = [],
+  ) {
+    const lines = [...problems, ...warnings.map((w) => `warning: ${w}`)];
+    super(`invalid streamer configuration:\n${lines.map((p) => `  ${p}`).join('\n')}`);
   }
 }
 
@@ -130,6 +135,6 @@ export function loadStreamerConfig(
     ffmpeg: get('FFMPEG') || 'ffmpeg',
     logLevel,
   });
-  if (problems.length) throw new StreamerConfigError(problems);
+  if (problems.length) throw new StreamerConfigError(problems, warnings);
   return { config, warnings };
 }
