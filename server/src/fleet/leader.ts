@@ -13,7 +13,6 @@ import { Layouter } from '../layouter/loop.ts';
 import type { Metrics } from '../metrics.ts';
 import { Provisioner } from '../provisioner/provisioner.ts';
 
-const LEASE_NAME = FLEET_LEASE;
 const RETRY_MS = 2000;
 const TICK_MS = 500;
 
@@ -71,11 +70,11 @@ export class Fleet {
 
   private async renew() {
     try {
-      const epoch = await acquireLease(this.deps.db, LEASE_NAME, this.holder);
+      const epoch = await acquireLease(this.deps.db, FLEET_LEASE, this.holder);
       if (epoch === null) this.demote('another process holds the lease');
       else {
         if (this.lease && this.lease.epoch !== epoch) this.demote('the lease changed hands meanwhile');
-        this.lease = { name: LEASE_NAME, holder: this.holder, epoch };
+        this.lease = { name: FLEET_LEASE, holder: this.holder, epoch };
         if (!this.loops) this.promote();
       }
     } catch (e) {
@@ -150,6 +149,6 @@ export class Fleet {
     const wasLeader = this.loops !== null;
     this.demote('shutting down');
     for (const u of this.unlisten) await u().catch(() => {});
-    if (wasLeader) await releaseLease(this.deps.db, LEASE_NAME, this.holder).catch(() => {});
+    if (wasLeader) await releaseLease(this.deps.db, FLEET_LEASE, this.holder).catch(() => {});
   }
 }

@@ -1,6 +1,6 @@
 // GET /cluster/stats (ClusterHealthStats) and GET /streams/{name}/playback (the viewer URLs).
 import type { FastifyInstance } from 'fastify';
-import type { Db } from '../db/types.ts';
+import type { Db, Queryable } from '../db/types.ts';
 import { notFound } from '../http/errors.ts';
 import type { Clock } from '../lib/clock.ts';
 import { playbackUrls, type PayloadHost } from '../streams/playback.ts';
@@ -38,14 +38,22 @@ type StreamerStatRow = {
   failing: number;
 };
 
-export async function clusterStats(db: Db, clock: Clock, info: RuntimeInfo) {
-  const streams = await db.query<{ disabled: number; running: number; waiting: number; failing: number }>(
+export type StreamCounts = { disabled: number; running: number; waiting: number; failing: number };
+
+/** Streams by status (disabled ones only as disabled; one nobody reported on yet is waiting). */
+export async function streamCounts(db: Queryable): Promise<StreamCounts> {
+  const r = await db.query<StreamCounts>(
     `SELECT count(*) FILTER (WHERE t.disabled)::int AS disabled,
        count(*) FILTER (WHERE NOT t.disabled AND ss.stats->>'status' = 'running')::int AS running,
        count(*) FILTER (WHERE NOT t.disabled AND ss.stats->>'status' = 'error')::int AS failing,
        count(*) FILTER (WHERE NOT t.disabled AND COALESCE(ss.stats->>'status', 'waiting') NOT IN ('running', 'error'))::int AS waiting
      FROM streams t LEFT JOIN stream_status ss ON ss.name = t.name`,
   );
+  return r.rows[0]!;
+}
+
+export async function clusterStats(db: Db, clock: Clock, info: RuntimeInfo) {
+  const s = await streamCounts(db);
   const rows = await db.query<StreamerStatRow>(
     `SELECT s.hostname, st.state, st.stats,
        count(ss.name) FILTER (WHERE ss.stats->>'status' = 'running')::int AS running,
@@ -57,7 +65,6 @@ export async function clusterStats(db: Db, clock: Clock, info: RuntimeInfo) {
        LEFT JOIN stream_status ss ON ss.name = t.name
      GROUP BY s.hostname, st.state, st.stats ORDER BY s.hostname`,
   );
-  const s = streams.rows[0]!;
   const streamerCounts: Partial<Record<Level, number>> = {};
   let inKbit = 0;
   let outKbit = 0;

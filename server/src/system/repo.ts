@@ -1,6 +1,7 @@
 // SQL of the monitoring endpoints: the fleet gauges of GET /metrics, one cheap query each.
 import { leaseHolder } from '../db/lease.ts';
 import type { Queryable } from '../db/types.ts';
+import { streamCounts } from '../fleet/routes.ts';
 import type { FleetCounts } from '../metrics.ts';
 
 type Row = { key: string; n: number };
@@ -14,15 +15,12 @@ export async function fleetCounts(db: Queryable, leaseName: string): Promise<Fle
     [],
     'metrics_streamers',
   );
-  // The same buckets as GET /cluster/stats: a stream nobody reported on yet is waiting.
-  const streams = await db.query<Row>(
-    `SELECT CASE WHEN t.disabled THEN 'disabled'
-         WHEN ss.stats->>'status' IN ('running', 'error') THEN ss.stats->>'status'
-         ELSE 'waiting' END AS key, count(*)::int AS n
-     FROM streams t LEFT JOIN stream_status ss ON ss.name = t.name GROUP BY 1`,
-    [],
-    'metrics_streams',
-  );
+  // The same buckets as GET /cluster/stats.
+  const streams = await streamCounts(db);
   const lease = await leaseHolder(db, leaseName);
-  return { streamers: counts(streamers.rows), streams: counts(streams.rows), leaseEpoch: lease?.epoch ?? 0 };
+  return {
+    streamers: counts(streamers.rows),
+    streams: { running: streams.running, waiting: streams.waiting, error: streams.failing, disabled: streams.disabled },
+    leaseEpoch: lease?.epoch ?? 0,
+  };
 }
