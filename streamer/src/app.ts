@@ -102,14 +102,18 @@ export async function createStreamer(config: StreamerConfig, log: Logger): Promi
       applyLocal();
     },
     managedExternally: () => follower.configExternal !== null,
+    // Stream names are client text: only own members of the saved list count (never `hasOwnProperty`).
     putStream: (name, body) => {
-      const streams = { ...state.saved.streams, [name]: { ...state.saved.streams?.[name], ...body, name } };
+      const saved = state.saved.streams ?? {};
+      const prev = Object.hasOwn(saved, name) ? saved[name] : undefined;
+      const streams = { ...saved, [name]: { ...prev, ...body, name } };
       state.update({ streams });
       applyLocal();
     },
     deleteStream: (name) => {
-      if (!state.saved.streams?.[name]) return false;
-      const { [name]: _gone, ...rest } = state.saved.streams;
+      const saved = state.saved.streams;
+      if (!saved || !Object.hasOwn(saved, name)) return false;
+      const { [name]: _gone, ...rest } = saved;
       state.update({ streams: rest });
       applyLocal();
       return true;

@@ -2,7 +2,7 @@
 // document in `config`, server-kept timestamps. A PUT is one statement: the JSON merge patch runs in
 // PostgreSQL under the row lock of INSERT ... ON CONFLICT, so concurrent partial updates never lose
 // each other's fields, and `updated_at` only moves (strictly forward) when the document changed.
-import type { ListQuery } from '../http/collection.ts';
+import type { ListQuery } from '../query/types.ts';
 import { listPage, type ListSpec } from './list.ts';
 import type { Queryable } from './types.ts';
 

@@ -1,217 +1,10 @@
-// Turns a parsed collection query into SQL: filters and sorts run in the database (on columns when the
-// field has one, on the jsonb document otherwise), paging is keyset-based so that rows changing between
-// pages never make an item appear twice or go missing.
-import type { TSchema } from '@sinclair/typebox';
-import { badParameter } from '../http/errors.ts';
-import { encodeCursor, type Filter, type ListQuery, type SortKey } from '../http/collection.ts';
+// Runs a collection query (query/): one page of rows by keyset, and the count that goes with it.
+import type { ListQuery } from '../query/types.ts';
+import { encodeCursor } from '../query/cursor.ts';
+import { keyset, orderBy, Params, sortTerms, whereFilters, type ListSpec } from '../query/sql.ts';
 import type { Queryable, Row } from './types.ts';
 
-type ColumnType = 'text' | 'bigint' | 'integer' | 'boolean';
-type JsonType = 'string' | 'integer' | 'number' | 'boolean' | 'any';
-export type Field =
-  | { kind: 'column'; sql: string; type: ColumnType; nullable: boolean }
-  | { kind: 'json'; path: string[]; type: JsonType; inArray: boolean; container: boolean };
-
-export interface ListSpec {
-  table: string;
-  /** The SQL select list of a row (table alias `t`). */
-  select: string;
-  /** The unique key, always the last sort key. */
-  key: string;
-  /** Fields stored in real columns, by dotted name. */
-  columns: Record<string, Extract<Field, { kind: 'column' }>>;
-  /** The jsonb column holding the rest of the document, described by `schema`. */
-  doc: string;
-  schema: TSchema;
-  /** SQL for the `q` search: a boolean expression of the table alias `t` and the given placeholder. */
-  search: (placeholder: string) => string;
-  defaultSort: SortKey[];
-}
-
-class Params {
-  readonly values: unknown[] = [];
-  p(v: unknown): string {
-    this.values.push(v);
-    return `$${this.values.length}`;
-  }
-}
-
-function schemaType(s: TSchema): string | undefined {
-  const t = s.type as string | string[] | undefined;
-  return Array.isArray(t) ? t.find((x) => x !== 'null') : t;
-}
-
-/** Finds a dotted path in the columns or the document schema; null when the schema has no such field. */
-export function resolveField(spec: ListSpec, path: string[]): Field | null {
-  const column = spec.columns[path.join('.')];
-  if (column) return column;
-  let node: TSchema | undefined = spec.schema;
-  let inArray = false;
-  // A path goes through lists transparently (`inputs.url` is the url of any input).
-  const unwrapLists = () => {
-    while (node && schemaType(node) === 'array') {
-      node = node.items as TSchema;
-      inArray = true;
-    }
-  };
-  for (const seg of path) {
-    unwrapLists();
-    if (!node) return null;
-    const props = node.properties as Record<string, TSchema> | undefined;
-    const extra = node.additionalProperties as TSchema | boolean | undefined;
-    if (props?.[seg]) node = props[seg];
-    else if (extra && typeof extra === 'object') node = extra;
-    else if (extra === true) return { kind: 'json', path, type: 'any', inArray, container: false };
-    else return null;
-  }
-  unwrapLists();
-  const t = node ? schemaType(node) : undefined;
-  const container = t === 'object';
-  const type: JsonType = t === 'string' || t === 'integer' || t === 'number' || t === 'boolean' ? t : 'any';
-  return { kind: 'json', path, type, inArray, container };
-}
-
-function jsonPath(path: string[]): string {
-  return '$' + path.map((s) => `."${s}"`).join('');
-}
-
-function convert(param: string, type: JsonType | ColumnType, v: string): unknown {
-  if (type === 'integer' || type === 'bigint' || type === 'number') {
-    const n = Number(v);
-    if (v.trim() === '' || !Number.isFinite(n) || (type !== 'number' && !Number.isInteger(n)))
-      throw badParameter(param, `"${v}" is not a ${type === 'number' ? 'number' : 'whole number'}`);
-    return n;
-  }
-  if (type === 'boolean') {
-    if (v !== 'true' && v !== 'false') throw badParameter(param, `"${v}" is not true or false`);
-    return v === 'true';
-  }
-  return v;
-}
-
-function columnFilter(f: Filter, c: Extract<Field, { kind: 'column' }>, b: Params): string {
-  // `_is=null` has no value of the column's type to convert.
-  if (f.op === 'is' || f.op === 'is_not') return `${c.sql} IS ${f.op === 'is' ? '' : 'NOT '}NULL`;
-  const vals = f.values.map((v) => convert(f.param, c.type, v));
-  const set = () => `(SELECT (jsonb_array_elements_text(${b.p(JSON.stringify(vals))}::jsonb))::${c.type})`;
-  const cmp = (op: string) => `${c.sql} ${op} ${b.p(vals[0])}::${c.type}`;
-  switch (f.op) {
-    case 'eq':
-      return `${c.sql} IN ${set()}`;
-    case 'ne':
-      return `(${c.sql} IS NULL OR ${c.sql} NOT IN ${set()})`;
-    case 'gt':
-      return cmp('>');
-    case 'gte':
-      return cmp('>=');
-    case 'lt':
-      return cmp('<');
-    case 'lte':
-      return cmp('<=');
-    case 'like':
-      return `strpos(${c.sql}::text, ${b.p(f.values[0])}) > 0`;
-  }
-}
-
-function jsonFilter(f: Filter, j: Extract<Field, { kind: 'json' }>, doc: string, b: Params): string {
-  const base = jsonPath(j.path);
-  const isNull = () =>
-    `COALESCE(jsonb_path_query_first(t.${doc}, ${b.p(base)}::jsonpath), 'null'::jsonb) = 'null'::jsonb`;
-  if (f.op === 'is') return isNull();
-  if (f.op === 'is_not') return `NOT ${isNull()}`;
-  if (j.container)
-    throw badParameter(f.param, 'this field is an object: only _is=null and _is_not=null apply');
-  if (f.op === 'like')
-    return `EXISTS (SELECT 1 FROM jsonb_path_query(t.${doc}, ${b.p(base)}::jsonpath) AS x(v) WHERE jsonb_typeof(x.v) = 'string' AND strpos(x.v #>> '{}', ${b.p(f.values[0])}) > 0)`;
-  // Untyped fields: match the value as written and, when it reads as one, as a number or boolean.
-  const vals = f.values.flatMap((v) =>
-    j.type !== 'any'
-      ? [convert(f.param, j.type, v)]
-      : [
-          v,
-          ...(v.trim() !== '' && Number.isFinite(Number(v)) ? [Number(v)] : []),
-          ...(v === 'true' || v === 'false' ? [v === 'true'] : []),
-        ],
-  );
-  const exists = (pred: string, v: unknown) =>
-    `jsonb_path_exists(t.${doc}, ${b.p(`${base} ? (${pred})`)}::jsonpath, jsonb_build_object('v', ${b.p(JSON.stringify(v))}::jsonb))`;
-  const ops: Record<string, string> = { gt: '>', gte: '>=', lt: '<', lte: '<=' };
-  if (f.op === 'eq') return exists('@ == $v[*]', vals);
-  if (f.op === 'ne') return `NOT ${exists('@ == $v[*]', vals)}`;
-  return exists(`@ ${ops[f.op]} $v`, vals[0]);
-}
-
-interface Term {
-  expr: string;
-  cast: string;
-  nullable: boolean;
-  desc: boolean;
-}
-
-function sortTerms(spec: ListSpec, sort: SortKey[]): Term[] {
-  const keys = sort.length ? sort : spec.defaultSort;
-  const terms = keys.map((k): Term => {
-    const f = resolveField(spec, k.path);
-    const name = k.path.join('.');
-    if (!f) throw badParameter('sort', `unknown field ${name}`);
-    if (f.kind === 'column') return { expr: f.sql, cast: f.type, nullable: f.nullable, desc: k.desc };
-    if (f.inArray || f.container)
-      throw badParameter('sort', `cannot sort by ${name}: it is a list or an object`);
-    const lit = `'{${f.path.map((s) => `"${s}"`).join(',')}}'`;
-    return { expr: `(t.${spec.doc} #> ${lit})`, cast: 'jsonb', nullable: true, desc: k.desc };
-  });
-  const key = spec.columns[spec.key]!;
-  if (terms.at(-1)?.expr !== key.sql)
-    terms.push({ expr: key.sql, cast: key.type, nullable: false, desc: false });
-  return terms;
-}
-
-function orderBy(terms: Term[], backward: boolean): string {
-  return terms
-    .flatMap((t) => {
-      const dir = t.desc !== backward ? 'DESC' : 'ASC';
-      return t.nullable
-        ? [`(${t.expr} IS NULL) ${backward ? 'DESC' : 'ASC'}`, `${t.expr} ${dir}`]
-        : [`${t.expr} ${dir}`];
-    })
-    .join(', ');
-}
-
-const badCursor = () =>
-  badParameter('cursor', 'does not match this query (keep sort unchanged while paging)');
-
-/** Rows strictly after (or before, when backward) the cursor's key values, in the sort order. */
-function keyset(terms: Term[], values: unknown[], backward: boolean, b: Params): string {
-  if (values.length !== terms.length) throw badCursor();
-  const comps: { eq: string; gt: string | null }[] = [];
-  terms.forEach((t, i) => {
-    const v = values[i];
-    if (v === null || v === undefined) {
-      if (!t.nullable) throw badCursor();
-      comps.push({ eq: `${t.expr} IS NULL`, gt: backward ? `${t.expr} IS NOT NULL` : null });
-      return;
-    }
-    const expected = { text: 'string', bigint: 'number', integer: 'number', boolean: 'boolean' }[t.cast];
-    if (expected && typeof v !== expected) throw badCursor();
-    if (t.nullable) comps.push({ eq: `${t.expr} IS NOT NULL`, gt: backward ? null : `${t.expr} IS NULL` });
-    const ph = `${b.p(t.cast === 'jsonb' ? JSON.stringify(v) : v)}::${t.cast}`;
-    comps.push({ eq: `${t.expr} = ${ph}`, gt: `${t.expr} ${t.desc !== backward ? '<' : '>'} ${ph}` });
-  });
-  const ors = comps.flatMap((c, j) =>
-    c.gt ? [`(${[...comps.slice(0, j).map((x) => x.eq), c.gt].join(' AND ')})`] : [],
-  );
-  return ors.length ? `(${ors.join(' OR ')})` : 'FALSE';
-}
-
-function whereFilters(spec: ListSpec, query: ListQuery, b: Params): string[] {
-  const where = query.filters.map((f) => {
-    const field = resolveField(spec, f.path);
-    if (!field) throw badParameter(f.param, `unknown field ${f.path.join('.')}`);
-    return field.kind === 'column' ? columnFilter(f, field, b) : jsonFilter(f, field, spec.doc, b);
-  });
-  if (query.q) where.push(spec.search(b.p(query.q.toLowerCase())));
-  return where;
-}
+export type { ListSpec } from '../query/sql.ts';
 
 export interface ListPage<R> {
   /** The rows as selected, each with `_k`: its sort-key values (the cursor material). */
@@ -242,13 +35,13 @@ const NOW = '{now}';
  * growing with the clock (a stream's lifetime) keep one order over all the pages of a walk.
  */
 function atTime(spec: ListSpec, query: ListQuery, now: number): { spec: ListSpec; at?: number } {
-  const timed = Object.entries(spec.columns).filter(([, c]) => c.sql.includes(NOW));
+  const timed = [...spec.columns].filter(([, c]) => c.sql.includes(NOW));
   if (!timed.length) return { spec };
   const at = query.cursor?.at ?? now;
-  const columns = { ...spec.columns };
+  const columns = new Map(spec.columns);
   // A safe integer (decodeCursor checks the carried one), so writing it into the SQL is safe.
   for (const [k, c] of timed)
-    columns[k] = { ...c, sql: c.sql.replaceAll(NOW, `(${Math.trunc(at)}::bigint)`) };
+    columns.set(k, { ...c, sql: c.sql.replaceAll(NOW, `(${Math.trunc(at)}::bigint)`) });
   return { spec: { ...spec, columns }, at };
 }
 

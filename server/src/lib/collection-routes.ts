@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { parseListQuery } from '../http/collection.ts';
+import { parseListQuery } from '../query/parse.ts';
 import { ApiError } from '../http/errors.ts';
 import type { DocumentService } from './document-service.ts';
 

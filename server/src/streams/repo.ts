@@ -1,5 +1,6 @@
 import { CentralStream } from '@central/protocol';
 import { documentRepo, type DocumentListSpec } from '../db/documents.ts';
+import { columnsOf } from '../query/sql.ts';
 
 /**
  * What other writers keep about a stream (its layout, its observed status, the URLs of its ingest
@@ -24,7 +25,7 @@ export const streamsListSpec: DocumentListSpec = {
   schema: CentralStream,
   upsertManyFunction: 'central_upsert_streams',
   extra: `${OBSERVED} AS observed`,
-  columns: {
+  columns: columnsOf({
     name: { kind: 'column', sql: 't.name', type: 'text', nullable: false },
     updated_at: { kind: 'column', sql: 't.updated_at', type: 'bigint', nullable: false },
     disabled: { kind: 'column', sql: 't.disabled', type: 'boolean', nullable: false },
@@ -64,7 +65,7 @@ export const streamsListSpec: DocumentListSpec = {
       type: 'bigint',
       nullable: true,
     },
-  },
+  }),
   search: (p) =>
     `strpos(lower(t.name || ' ' || coalesce(t.config->>'title', '') || ' ' || coalesce(t.config->>'comment', '') || ' ' ||
       coalesce(jsonb_path_query_array(t.config, '$.inputs[*].url')::text, '')), ${p}) > 0`,

@@ -102,15 +102,21 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return !!v && typeof v === 'object' && !Array.isArray(v);
 }
 
+/** Own members only, written with defineProperty: a `__proto__` in a select or a config is plain data. */
+function put(dst: Record<string, unknown>, key: string, value: unknown) {
+  Object.defineProperty(dst, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 function copyPath(src: Record<string, unknown>, dst: Record<string, unknown>, parts: string[]): void {
   const [key, ...rest] = parts as [string, ...string[]];
-  if (!(key in src)) return;
+  if (!Object.hasOwn(src, key)) return;
   const v = src[key];
   if (!rest.length) {
-    dst[key] = v;
+    put(dst, key, v);
   } else if (isObject(v)) {
-    const inner = isObject(dst[key]) ? dst[key] : {};
-    dst[key] = inner;
+    const prev = Object.hasOwn(dst, key) ? dst[key] : undefined;
+    const inner = isObject(prev) ? prev : {};
+    put(dst, key, inner);
     copyPath(v, inner, rest);
   }
 }
