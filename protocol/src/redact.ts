@@ -71,7 +71,7 @@ export function serializeError(e: unknown, depth = 0): unknown {
   if (!(e instanceof Error)) return scrub(e, 2);
   const out: Record<string, unknown> = { type: e.name, message: redactSecrets(e.message) };
   if (e.stack) out.stack = redactSecrets(e.stack);
-  for (const [k, v] of Object.entries(e)) if (!(k in out)) out[k] = scrub(v, 1);
+  for (const [k, v] of Object.entries(e)) if (!Object.hasOwn(out, k)) out[k] = scrub(v, 1);
   if (e.cause !== undefined && depth < 3) out.cause = serializeError(e.cause, depth + 1);
   return out;
 }
@@ -82,9 +82,8 @@ export function scrub(value: unknown, depth: number): unknown {
   if (value instanceof Error) return serializeError(value);
   if (value === null || typeof value !== 'object' || depth <= 0 || !isPlain(value)) return value;
   if (Array.isArray(value)) return value.map((v) => scrub(v, depth - 1));
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = scrub(v, depth - 1);
-  return out;
+  // Built from entries (defining, not assigning), so a logged `__proto__` key stays a plain field.
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrub(v, depth - 1)]));
 }
 
 /** Deep enough for a stream's `inputs[].url` logged inside an object. */
