@@ -52,6 +52,8 @@ export interface TestStreamerStats {
   pulls: number;
   notModified: number;
   pullErrors: number;
+  /** Pulls Central refused (401/403): a key it did not accept. */
+  refusedPulls: number;
   lastPullStatus: number | null;
   lastError: string | null;
   /** Accepted PUT /config calls. */
@@ -71,6 +73,7 @@ export class TestStreamer {
     pulls: 0,
     notModified: 0,
     pullErrors: 0,
+    refusedPulls: 0,
     lastPullStatus: null,
     lastError: null,
     provisionWrites: 0,
@@ -202,6 +205,7 @@ export class TestStreamer {
     const s = this.stats;
     if (r.kind === 'error') {
       s.pullErrors++;
+      if (r.httpStatus === 401 || r.httpStatus === 403) s.refusedPulls++;
       s.lastPullStatus = r.httpStatus;
       s.lastError = r.message;
       this.external = r.status; // running streams are kept, as a streamer keeps them

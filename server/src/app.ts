@@ -13,6 +13,7 @@ import { streamsService } from './streams/service.ts';
 import { configRoutes, probeRoutes, type RuntimeInfo } from './system/routes.ts';
 import { Pulls } from './config-external/pulls.ts';
 import { configExternalRoutes } from './config-external/routes.ts';
+import { pullKeyRoutes } from './config-external/key-routes.ts';
 import { clusterRoutes, playbackHandler } from './fleet/routes.ts';
 import { layoutRoutes, layoutsHistoryHandler } from './layouter/routes.ts';
 import type { StreamerClient } from './lib/streamer-client.ts';
@@ -109,13 +110,14 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     app.register(
       async (api) => {
         probeRoutes(api, db, clock, info);
-        // Streamers authenticate with the key of their config_external URL; a wrong one is 403.
+        // Streamers authenticate with the pull key of their config_external URL; a wrong one is 403.
         configExternalRoutes(api, db, creds, pulls, metrics);
         api.register(async (secured) => {
           requireAuth(secured, creds, limiter, session);
           collectionRoutes(secured, 'streams', streams, STREAM_LIST_PARAMS, streamSubs);
           collectionRoutes(secured, 'streamers', streamers, ['checks_enable']);
           statsHistoryRoutes(secured, db, clock);
+          pullKeyRoutes(secured, { db, clock, apiKey: deps.apiKey, apiUrl: config.apiUrl });
           layoutRoutes(secured, db, clock, config);
           clusterRoutes(secured, db, clock, info);
           configRoutes(secured, config, db, clock, info);

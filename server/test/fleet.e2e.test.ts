@@ -70,11 +70,14 @@ for (const backend of backends) {
         assert.equal(res.status, 200);
       }
       await waitUntil(() => streamers.every((s) => s.configExternal !== null), 5000, 'provisioning');
-      for (const s of streamers)
+      // Each carries its own pull key (never the API key): the URL GET /streamers/{h}/pull_key shows.
+      for (const s of streamers) {
+        const key = await central.api<{ pull_key: string }>('GET', `/streamers/${s.hostname}/pull_key`);
         assert.equal(
           s.configExternal,
-          `${central.url.replace('//', `//test-api-key-0123456789@`)}/central/api/v3/streamers/${s.hostname}`,
+          `${central.url.replace('//', `//${key.body.pull_key}@`)}/central/api/v3/streamers/${s.hostname}`,
         );
+      }
       await waitUntil(
         async () =>
           (
@@ -224,8 +227,11 @@ for (const backend of backends) {
           'redirect refused',
         );
         assert.match((await provisioning('redir')).error!, /redirect/i);
-        // The streamer pulls on its own (configured by hand): in contact, but the key is wrong.
-        s4.configExternal = `${central.url.replace('//', '//test-api-key-0123456789@')}/central/api/v3/streamers/s4`;
+        // The streamer pulls on its own (configured by hand with its pull key): in contact, but the
+        // cluster key is wrong.
+        s4.configExternal = (
+          await central.api<{ config_external: string }>('GET', '/streamers/s4/pull_key')
+        ).body.config_external;
         type H = {
           stats: { healthcheck_status: { status: string; checks: { valid_cluster_key: boolean } } } | null;
         };

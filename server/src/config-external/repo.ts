@@ -6,19 +6,55 @@ export interface PullVersion {
   exists: boolean;
   version: number;
   changedAt: number;
+  /** The generation the streamer's pull key is derived from (null: no such streamer). */
+  generation: number | null;
 }
 
-/** One primary-key lookup: does the streamer exist, and which version is its list at. */
+/**
+ * One primary-key lookup: does the streamer exist, which version is its list at, and which generation
+ * its pull key is (so checking the key costs no extra query).
+ */
 export async function pullVersion(db: Queryable, hostname: string): Promise<PullVersion> {
-  const r = await db.query<{ version: string | null; changed_at: string | null }>(
-    `SELECT p.version, p.changed_at FROM streamers s LEFT JOIN streamer_pulls p ON p.hostname = s.hostname
+  const r = await db.query<{ version: string | null; changed_at: string | null; generation: string }>(
+    `SELECT p.version, p.changed_at, s.pull_key_generation AS generation
+     FROM streamers s LEFT JOIN streamer_pulls p ON p.hostname = s.hostname
      WHERE s.hostname = $1`,
     [hostname],
     'pull_version',
   );
   const row = r.rows[0];
-  if (!row) return { exists: false, version: 0, changedAt: 0 };
-  return { exists: true, version: Number(row.version ?? 0), changedAt: Number(row.changed_at ?? 0) };
+  if (!row) return { exists: false, version: 0, changedAt: 0, generation: null };
+  return {
+    exists: true,
+    version: Number(row.version ?? 0),
+    changedAt: Number(row.changed_at ?? 0),
+    generation: Number(row.generation),
+  };
+}
+
+export interface PullKeyRow {
+  generation: number;
+  rotatedAt: number | null;
+}
+
+/** A streamer's pull key generation; `rotate` first moves it to a new one. Null: no such streamer. */
+export async function pullKeyRow(
+  db: Queryable,
+  hostname: string,
+  rotate: { now: number } | null,
+): Promise<PullKeyRow | null> {
+  const r = rotate
+    ? await db.query<{ g: string; at: string | null }>(
+        `UPDATE streamers SET pull_key_generation = nextval('central_pull_key_seq'), pull_key_rotated_at = $2
+         WHERE hostname = $1 RETURNING pull_key_generation AS g, pull_key_rotated_at AS at`,
+        [hostname, rotate.now],
+      )
+    : await db.query<{ g: string; at: string | null }>(
+        'SELECT pull_key_generation AS g, pull_key_rotated_at AS at FROM streamers WHERE hostname = $1',
+        [hostname],
+      );
+  const row = r.rows[0];
+  return row ? { generation: Number(row.g), rotatedAt: row.at === null ? null : Number(row.at) } : null;
 }
 
 export interface PullQuery {

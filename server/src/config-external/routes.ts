@@ -1,12 +1,16 @@
 // The endpoints streamers poll (the config_external protocol), under /streamers/{hostname}. The
-// streamer's config_external URL carries Central's API key as userinfo, which arrives as Bearer (or
-// Basic with the key as user). A wrong key is 403, an unknown streamer 404.
+// streamer's config_external URL carries its own pull key (pull-key.ts) as userinfo, which arrives as
+// Bearer (or Basic with the key as user). Only a streamer's own key is a sign of life; Central's API key
+// still reads any list (an operator looking at what a streamer gets, or a streamer not yet re-provisioned
+// after an upgrade) but proves nothing about the streamer. Any other key is 403, an unknown streamer 404
+// (403 without a valid key: hostnames are not revealed).
 import { performance } from 'node:perf_hooks';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../db/types.ts';
-import { authorized, type Credentials } from '../http/auth.ts';
+import type { Credentials } from '../http/auth.ts';
 import { ApiError, badParameter, notFound } from '../http/errors.ts';
 import type { Metrics } from '../metrics.ts';
+import { identify, presentedKey, pullKeySecret, type PullIdentity } from './pull-key.ts';
 import type { Pulls } from './pulls.ts';
 import { renderList } from './render.ts';
 import { pullStreams, pullVersion, srtPortStream, type PullVersion } from './repo.ts';
@@ -53,6 +57,19 @@ interface Timing {
   waitedMs: number;
 }
 
+const forbidden = () =>
+  new ApiError(
+    403,
+    'forbidden',
+    'Streamer unauthorized: the key in config_external is not valid for this streamer',
+  );
+
+interface Puller {
+  hostname: string;
+  v: PullVersion;
+  who: Exclude<PullIdentity, null>;
+}
+
 export function configExternalRoutes(
   api: FastifyInstance,
   db: Db,
@@ -60,19 +77,19 @@ export function configExternalRoutes(
   pulls: Pulls,
   metrics?: Metrics,
 ) {
-  const streamer = async (req: FastifyRequest): Promise<{ hostname: string; v: PullVersion }> => {
-    if (!authorized(req.headers.authorization, creds))
-      throw new ApiError(
-        403,
-        'forbidden',
-        'Streamer unauthorized: the API key in config_external is not valid',
-      );
+  const secret = pullKeySecret(creds.apiKey);
+  const streamer = async (req: FastifyRequest): Promise<Puller> => {
+    const presented = presentedKey(req.headers.authorization);
+    if (presented === null) throw forbidden();
     const { hostname } = req.params as { hostname: string };
     const v = await pullVersion(db, hostname);
+    const who = identify(presented, { apiKey: creds.apiKey, secret, hostname, generation: v.generation });
+    if (who === null) throw forbidden();
     if (!v.exists) throw notFound(`streamer ${hostname} not found`);
-    pulls.touch(hostname);
+    // A sign of life only from the streamer itself: the API key may be held by anyone administering.
+    if (who === 'streamer') pulls.touch(hostname);
     pulls.counters.pulls++;
-    return { hostname, v };
+    return { hostname, v, who };
   };
 
   const headers = (reply: FastifyReply) =>
@@ -93,8 +110,10 @@ export function configExternalRoutes(
   };
 
   /** The whole list (body null: not modified). Versioned, so an unchanged one is one primary-key lookup. */
-  const fullList = async (req: FastifyRequest, hostname: string, v: PullVersion, t: Timing) => {
+  const fullList = async (req: FastifyRequest, { hostname, v, who }: Puller, t: Timing) => {
     let version = v;
+    // A rotation during a long poll ends it: the old key is refused from that moment.
+    const revoked = (x: PullVersion) => who === 'streamer' && x.generation !== v.generation;
     const etag = (x: PullVersion) => `"${x.version}"`;
     if (req.headers['if-none-match'] === etag(version)) {
       const timeout = intParam(req.query as Query, 'poll_timeout', 0, 3600);
@@ -104,7 +123,7 @@ export function configExternalRoutes(
         waitMs > 0 &&
         (await pulls.waitForChange(hostname, waitMs, async () => {
           version = await pullVersion(db, hostname);
-          return !version.exists || etag(version) !== req.headers['if-none-match'];
+          return !version.exists || revoked(version) || etag(version) !== req.headers['if-none-match'];
         }));
       t.waitedMs = performance.now() - waitStarted;
       if (!changed) {
@@ -112,6 +131,7 @@ export function configExternalRoutes(
         return { etag: etag(version), body: null };
       }
       if (!version.exists) throw notFound(`streamer ${hostname} not found`);
+      if (revoked(version)) throw forbidden();
     }
     let body = pulls.cached(hostname, version.version);
     if (body === null) {
@@ -131,15 +151,15 @@ export function configExternalRoutes(
     const seconds = () => (performance.now() - t.started - t.waitedMs) / 1000;
     try {
       const q = req.query as Query;
-      const { hostname, v } = await streamer(req);
+      const puller = await streamer(req);
       const names = namesParam(q, false);
       headers(reply);
       if (names || q.cursor || q.limit) {
-        const body = await page(hostname, v, q, names);
+        const body = await page(puller.hostname, puller.v, q, names);
         metrics?.observePull('200', seconds());
         return reply.send(body);
       }
-      const list = await fullList(req, hostname, v, t);
+      const list = await fullList(req, puller, t);
       metrics?.observePull(list.body === null ? '304' : '200', seconds());
       reply.header('etag', list.etag);
       return list.body === null ? reply.status(304).send() : reply.send(list.body);

@@ -29,8 +29,13 @@ import { StreamObservations } from './streams.ts';
 const MAX_CONCURRENT_POLLS = 32;
 const PRUNE_EVERY_MS = 60_000;
 
+/** A streamer as the provisioner sees it: where it is, and which pull key it should carry. */
+export interface FleetTarget extends StreamerTarget {
+  pullKeyGeneration: number;
+}
+
 interface Host {
-  target: StreamerTarget;
+  target: FleetTarget;
   state: StreamerState;
   onlineSince: number | null;
   lastPollAt: number | null;
@@ -88,7 +93,7 @@ export class HealthPoller {
     return new Map([...this.hosts].map(([h, x]) => [h, { state: x.state, onlineSince: x.onlineSince }]));
   }
 
-  targets(): StreamerTarget[] {
+  targets(): FleetTarget[] {
     return [...this.hosts.values()].map((h) => h.target);
   }
 
@@ -110,7 +115,12 @@ export class HealthPoller {
     const seen = new Set<string>();
     for (const r of rows) {
       seen.add(r.hostname);
-      const target = { hostname: r.hostname, api_url: r.api_url, cluster_key: r.cluster_key };
+      const target = {
+        hostname: r.hostname,
+        api_url: r.api_url,
+        cluster_key: r.cluster_key,
+        pullKeyGeneration: Number(r.pull_key_generation),
+      };
       const h = this.hosts.get(r.hostname);
       if (h) {
         h.target = target;

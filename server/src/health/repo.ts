@@ -7,6 +7,7 @@ export type WatchedRow = {
   api_url: string | null;
   cluster_key: string | null;
   role: string;
+  pull_key_generation: string | number;
   last_pull_at: string | number | null;
   last_poll_ok: string | number | null;
   state: string | null;
@@ -17,7 +18,7 @@ export type WatchedRow = {
 export async function readWatched(db: Queryable): Promise<WatchedRow[]> {
   const r = await db.query<WatchedRow>(
     `SELECT s.hostname, s.config->>'api_url' AS api_url, s.config->>'cluster_key' AS cluster_key, s.role,
-       st.last_pull_at, st.last_poll_ok, st.state, st.online_since, st.stats
+       s.pull_key_generation, st.last_pull_at, st.last_poll_ok, st.state, st.online_since, st.stats
      FROM streamers s LEFT JOIN streamer_status st ON st.hostname = s.hostname ORDER BY s.hostname`,
     [],
     'health_watched',
