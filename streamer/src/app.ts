@@ -1,5 +1,7 @@
 // Assembles a streamer: persisted state, the media manager (one ffmpeg per stream), the
 // config_external follower, and one HTTP server for the API and for playback.
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { StreamerConfig } from './config.ts';
@@ -28,7 +30,11 @@ export interface Streamer {
 export async function createStreamer(config: StreamerConfig, log: Logger): Promise<Streamer> {
   const state = new StreamerState(config.dir);
   state.reconcileConfigured(config.clusterKey, config.configExternal);
-  const manager = new MediaManager({ root: config.dir, log, ffmpegPath: config.ffmpeg });
+  const filesRoot = config.mediaRoot ?? path.join(config.dir, 'files');
+  // The default media root is the streamer's own: make it, so that operators only copy files in.
+  if (filesRoot === path.join(config.dir, 'files')) await mkdir(filesRoot, { recursive: true });
+  const policy = { allow: config.inputAllowCidrs ?? [], deny: config.inputDenyCidrs ?? [] };
+  const manager = new MediaManager({ root: config.dir, log, ffmpegPath: config.ffmpeg, filesRoot, policy });
   const reaped = await manager.reapOrphans();
   if (reaped) log.warn({ processes: reaped }, 'stopped ffmpeg processes left by a previous run');
   const startedAt = Date.now();

@@ -15,6 +15,12 @@ function ffmpegProblem(ffmpeg: string): string | null {
   }
 }
 
+function inputNetworks(allow: readonly string[], deny: readonly string[]): string {
+  const allowed = allow.length ? `only ${allow.join(', ')}` : 'all';
+  const denied = deny.length ? `; never ${deny.join(', ')}` : '';
+  return `${allowed} but link-local and metadata addresses${denied}`;
+}
+
 export function checkStreamerConfig(
   argv: string[],
   env: Record<string, string | undefined>,
@@ -36,6 +42,11 @@ export function checkStreamerConfig(
           ['HTTP port', String(config.httpPort)],
           ['data dir', config.dir],
           ['ffmpeg', config.ffmpeg],
+          [
+            'media root',
+            `${config.mediaRoot ?? `${config.dir}/files`} (the only directory file:// inputs read)`,
+          ],
+          ['input networks', inputNetworks(config.inputAllowCidrs ?? [], config.inputDenyCidrs ?? [])],
           ['cluster key', config.clusterKey ? 'set' : 'not set (Central cannot manage this streamer)'],
           ['EDIT_AUTH', config.editAuth ? `login ${config.editAuth.login}` : 'not set (no admin login)'],
           ['Central', external],

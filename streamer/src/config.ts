@@ -1,8 +1,10 @@
 // Reads /etc/central/streamer.conf (or --config / STREAMER_CONFIG) and the environment into one
 // validated, frozen StreamerConfig. Keys may be written plain (HOSTNAME), or with the STREAMER_ or
 // FLUSSONIC_ prefix that Flussonic's own images use; every problem is reported as a line naming the key.
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { parseCidrList } from '@central/protocol/net-rules';
 import {
   configFileFrom,
   parseBool,
@@ -28,6 +30,9 @@ const KEYS = [
   'LONG_POLL',
   'FFMPEG',
   'LOG_LEVEL',
+  'MEDIA_ROOT',
+  'INPUT_ALLOW_CIDRS',
+  'INPUT_DENY_CIDRS',
 ] as const;
 type Key = (typeof KEYS)[number];
 /** Other spellings seen in Flussonic deployments and in Central's own file. */
@@ -46,6 +51,11 @@ export interface StreamerConfig {
   readonly longPoll: boolean;
   readonly ffmpeg: string;
   readonly logLevel: string;
+  /** The only directory file:// inputs may read. Default (also when absent): <dir>/files. */
+  readonly mediaRoot?: string;
+  /** Networks inputs may reach (empty: all but the always-denied ones), and never reach. */
+  readonly inputAllowCidrs?: readonly string[];
+  readonly inputDenyCidrs?: readonly string[];
 }
 
 export class StreamerConfigError extends Error {
@@ -109,6 +119,28 @@ function parseInterval(v: string | undefined, problems: string[]): number {
   return ms;
 }
 
+function parseMediaRoot(v: string | undefined, dir: string, cwd: string, problems: string[]): string {
+  if (!v) return path.join(dir, 'files');
+  const root = path.resolve(cwd, v);
+  let isDir = false;
+  try {
+    isDir = fs.statSync(root).isDirectory();
+  } catch {
+    // reported below
+  }
+  if (!isDir) problems.push(`MEDIA_ROOT: "${root}" is not a directory (file:// inputs are read from it)`);
+  return root;
+}
+
+function cidrs(key: Key, v: string | undefined, problems: string[]): readonly string[] {
+  try {
+    return Object.freeze(v ? parseCidrList(v, key) : []);
+  } catch (e) {
+    problems.push((e as Error).message);
+    return [];
+  }
+}
+
 export function loadStreamerConfig(
   o: { argv?: string[]; env?: Record<string, string | undefined>; cwd?: string } = {},
 ): { config: StreamerConfig; warnings: string[] } {
@@ -122,18 +154,23 @@ export function loadStreamerConfig(
   const logLevel = (get('LOG_LEVEL') ?? 'info').toLowerCase();
   if (!LOG_LEVELS.includes(logLevel))
     problems.push(`LOG_LEVEL: "${logLevel}" is not one of ${LOG_LEVELS.join(', ')}`);
+  const cwd = o.cwd ?? process.cwd();
+  const dir = path.resolve(cwd, get('DIR') || 'data/streamer');
   const config: StreamerConfig = Object.freeze({
     configFile,
     hostname: parseHostname(get('HOSTNAME') || os.hostname(), problems),
     httpPort: parsePort('HTTP', get('HTTP') ?? String(DEFAULT_STREAMER_PORT), problems) ?? 0,
     clusterKey,
     editAuth: editAuthText ? parseEditAuth('EDIT_AUTH', editAuthText, problems, PLACEHOLDERS) : null,
-    dir: path.resolve(o.cwd ?? process.cwd(), get('DIR') || 'data/streamer'),
+    dir,
     configExternal: checkHttpUrl('CONFIG_EXTERNAL', get('CONFIG_EXTERNAL') ?? '', problems),
     pollIntervalMs: parseInterval(get('CONFIG_EXTERNAL_INTERVAL'), problems),
     longPoll: parseBool('LONG_POLL', get('LONG_POLL') ?? 'true', problems),
     ffmpeg: get('FFMPEG') || 'ffmpeg',
     logLevel,
+    mediaRoot: parseMediaRoot(get('MEDIA_ROOT'), dir, cwd, problems),
+    inputAllowCidrs: cidrs('INPUT_ALLOW_CIDRS', get('INPUT_ALLOW_CIDRS'), problems),
+    inputDenyCidrs: cidrs('INPUT_DENY_CIDRS', get('INPUT_DENY_CIDRS'), problems),
   });
   if (problems.length) throw new StreamerConfigError(problems, warnings);
   return { config, warnings };

@@ -27,6 +27,7 @@ describe('streamer --check-config', () => {
           'EDIT_AUTH=admin:check-admin-pass',
           'CONFIG_EXTERNAL=http://check-api-key-77@central:9019/central/api/v3/streamers/edge-7',
           'FFMPEG=ffmpeg',
+          'INPUT_DENY_CIDRS=10.0.0.0/8',
         ].join('\n'),
       );
       const { code, out } = run(file);
@@ -34,6 +35,8 @@ describe('streamer --check-config', () => {
       assert.match(out, /configuration OK/);
       assert.match(out, /hostname:\s+edge-7/);
       assert.match(out, /HTTP port:\s+8181/);
+      assert.match(out, new RegExp(`media root:\\s+${dir}/data/files`));
+      assert.match(out, /input networks:\s+all but link-local and metadata addresses; never 10\.0\.0\.0\/8/);
       assert.match(out, /Central:\s+http:\/\/\*\*\*@central:9019/);
       for (const secret of ['check-cluster-key-42', 'check-admin-pass', 'check-api-key-77'])
         assert.ok(!out.includes(secret), `${secret} printed:\n${out}`);
@@ -44,10 +47,19 @@ describe('streamer --check-config', () => {
   test('a bad file: exit 1 and every problem named by its key', () => {
     const dir = tempDir();
     const file = path.join(dir, 'streamer.conf');
-    fs.writeFileSync(file, ['HTTP=eighty', 'LONG_POLL=perhaps', 'EDIT_AUTH=secret-without-login'].join('\n'));
+    const bad = ['HTTP=eighty', 'LONG_POLL=perhaps', 'EDIT_AUTH=secret-without-login'];
+    bad.push(`MEDIA_ROOT=${dir}/missing`, 'INPUT_ALLOW_CIDRS=10.0.0.0/33', 'INPUT_DENY_CIDRS=nope');
+    fs.writeFileSync(file, bad.join('\n'));
     const { code, out } = run(file);
     assert.equal(code, 1, out);
-    for (const key of ['HTTP', 'LONG_POLL', 'EDIT_AUTH'])
+    for (const key of [
+      'HTTP',
+      'LONG_POLL',
+      'EDIT_AUTH',
+      'MEDIA_ROOT',
+      'INPUT_ALLOW_CIDRS',
+      'INPUT_DENY_CIDRS',
+    ])
       assert.match(out, new RegExp(`^\\s*${key}:`, 'm'), out);
     assert.ok(!out.includes('secret-without-login'), out);
   });

@@ -28,6 +28,23 @@ describe('streamer configuration', () => {
     assert.equal(config.clusterKey, null);
     assert.equal(config.editAuth, null);
     assert.equal(config.configExternal, null);
+    assert.equal(config.mediaRoot, '/srv/data/streamer/files');
+    assert.deepEqual([config.inputAllowCidrs, config.inputDenyCidrs], [[], []]);
+  });
+
+  test('MEDIA_ROOT and the input networks (the CIDR syntax of Central STREAMER_*_CIDRS)', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'streamer-media-'));
+    const { config } = loadStreamerConfig({
+      env: {
+        STREAMER_CONFIG: '/dev/null',
+        STREAMER_MEDIA_ROOT: dir,
+        STREAMER_INPUT_ALLOW_CIDRS: '10.0.0.0/8, 192.168.0.0/16',
+        FLUSSONIC_INPUT_DENY_CIDRS: '10.9.0.0/16 fd00::/8',
+      },
+    });
+    assert.equal(config.mediaRoot, dir);
+    assert.deepEqual(config.inputAllowCidrs, ['10.0.0.0/8', '192.168.0.0/16']);
+    assert.deepEqual(config.inputDenyCidrs, ['10.9.0.0/16', 'fd00::/8']);
   });
 
   test('the file, then STREAMER_ and FLUSSONIC_ environment names', () => {
@@ -69,6 +86,9 @@ describe('streamer configuration', () => {
       STREAMER_CONFIG_EXTERNAL_INTERVAL: 'soon',
       STREAMER_LONG_POLL: 'maybe',
       STREAMER_LOG_LEVEL: 'loud',
+      STREAMER_MEDIA_ROOT: '/nonexistent/media',
+      STREAMER_INPUT_ALLOW_CIDRS: '10.0.0.0/8,bad',
+      STREAMER_INPUT_DENY_CIDRS: '300.0.0.0/8',
     });
     const keys = problems.map((p) => p.split(':')[0]);
     for (const k of [
@@ -80,6 +100,9 @@ describe('streamer configuration', () => {
       'CONFIG_EXTERNAL_INTERVAL',
       'LONG_POLL',
       'LOG_LEVEL',
+      'MEDIA_ROOT',
+      'INPUT_ALLOW_CIDRS',
+      'INPUT_DENY_CIDRS',
     ])
       assert.ok(keys.includes(k), `${k} named in ${JSON.stringify(problems)}`);
     assert.ok(!problems.join('\n').includes('secret@'), 'the URL userinfo is masked');

@@ -14,12 +14,14 @@ import { redactText, redactUrl } from '../src/media/redact.ts';
 import { orderInputs, type InputSpec } from '../src/media/sources.ts';
 import { parseBitrate } from '../src/media/units.ts';
 
-const opts = { root: '/data', playlist: '/data/media/s/index.m3u8', append: false };
+const PROXY = 'http://u:t@127.0.0.1:9';
+const opts = { playlist: '/data/media/s/index.m3u8', append: false, proxy: PROXY };
 
-function args(cfg: Record<string, unknown>, o = opts): string[] {
+/** `file`: the real path input-guard found for a file:// input. */
+function args(cfg: Record<string, unknown>, o = opts, file?: string): string[] {
   const input = orderInputs(cfg)[0];
   assert.ok(input, 'the config has an input');
-  const built = buildArgs(cfg, input, o);
+  const built = buildArgs(cfg, file ? { ...input, file } : input, o);
   assert.ok('args' in built, `expected args, got ${JSON.stringify(built)}`);
   return built.args;
 }
@@ -37,7 +39,11 @@ test('a network input is copied, first video and audio mapped, with a 10 s I/O t
   assert.deepEqual(a.slice(a.indexOf('-map'), a.indexOf('-map') + 4), ['-map', '0:v:0?', '-map', '0:a:0?']);
   assert.equal(after(a, '-rw_timeout'), '10000000');
   assert.equal(after(a, '-i'), 'http://example.com/live/index.m3u8');
-  assert.ok(!after(a, '-protocol_whitelist')!.split(',').includes('file'));
+  assert.deepEqual(after(a, '-protocol_whitelist')!.split(',').sort(), [
+    ...['crypto', 'http', 'httpproxy', 'https', 'tcp', 'tls'],
+  ]);
+  assert.equal(after(a, '-http_proxy'), PROXY);
+  assert.ok(!after(a, '-format_whitelist')!.split(',').includes('tty'));
   for (const f of ['-nostdin', '-nostats']) assert.ok(a.includes(f));
   assert.equal(after(a, '-progress'), 'pipe:1');
   assert.equal(after(a, '-stats_period'), '1');
@@ -122,12 +128,29 @@ test('fake:// is synthetic, realtime, always encoded, keyframe every second', ()
   assert.equal(after(b, '-b:v'), '1500000');
 });
 
-test('file:// loops in real time; relative paths are inside the data directory', () => {
-  const a = args({ inputs: [{ url: 'file://videos/clip.mp4' }] });
+test('file:// loops in real time, on the path input-guard checked, opening files only', () => {
+  const a = args({ inputs: [{ url: 'file://videos/clip.mp4' }] }, opts, '/srv/files/videos/clip.mp4');
   assert.equal(after(a, '-stream_loop'), '-1');
   assert.ok(a.indexOf('-re') < a.indexOf('-i'));
-  assert.equal(after(a, '-i'), 'file:/data/videos/clip.mp4');
-  assert.equal(after(args({ inputs: [{ url: 'file:///srv/a%20b.ts' }] }), '-i'), 'file:/srv/a b.ts');
+  assert.equal(after(a, '-i'), 'file:/srv/files/videos/clip.mp4');
+  assert.equal(after(a, '-protocol_whitelist'), 'file');
+  const unchecked = buildArgs({}, orderInputs({ inputs: [{ url: 'file:///etc/passwd' }] })[0]!, opts);
+  assert.ok('error' in unchecked, 'an unchecked file input never reaches ffmpeg');
+});
+
+test('each scheme opens exactly what it needs; hls:// and tshttp:// are http', () => {
+  const wl = (url: string) => after(args({ inputs: [{ url }] }), '-protocol_whitelist');
+  assert.equal(wl('rtsp://cam/x'), 'tcp');
+  assert.equal(wl('rtsps://cam/x'), 'tls,tcp');
+  assert.equal(wl('rtmp://h/app/key'), 'rtmp,tcp');
+  assert.equal(wl('rtmps://h/app/key'), 'rtmps,tls,tcp');
+  assert.equal(wl('srt://h:9000'), 'srt');
+  assert.equal(wl('udp://239.0.0.1:1234'), 'udp');
+  assert.equal(wl('rtp://239.0.0.1:1234'), 'rtp,udp');
+  assert.equal(after(args({ inputs: [{ url: 'hls://h/live.m3u8' }] }), '-i'), 'http://h/live.m3u8');
+  assert.equal(after(args({ inputs: [{ url: 'tshttps://h/live.ts' }] }), '-i'), 'https://h/live.ts');
+  const fake = args({ inputs: [{ url: 'fake://x' }] });
+  assert.ok(!fake.some((a) => /^(file|https?|tcp):/.test(a)), 'fake opens only lavfi');
 });
 
 test('rtsp uses TCP and the socket timeout; source_timeout (s) sets the I/O timeout', () => {
@@ -163,7 +186,7 @@ test('inputs are tried by priority (lower first), stable, keeping their inputs[]
 test('an unknown scheme is an error, not a command line', () => {
   const input = orderInputs({ inputs: [{ url: 'gopher2://x' }] })[0]!;
   const built = buildArgs({}, input, opts);
-  assert.ok('error' in built && /unsupported input scheme "gopher2"/.test(built.error));
+  assert.ok('error' in built && /"gopher2" is not a supported input scheme/.test(built.error));
   const pub = buildArgs({}, orderInputs({ inputs: [{ url: 'publish://' }] })[0]!, opts);
   assert.ok('error' in pub && /publish/.test(pub.error));
 });
@@ -181,7 +204,7 @@ test('the manager reports a stream with no usable input as an error and spawns n
     await new Promise((r) => setTimeout(r, 200));
     const s = m.stats('bad')!;
     assert.equal(s.status, 'error');
-    assert.match(s.source_error!, /unsupported input scheme "foo"/);
+    assert.match(s.source_error!, /"foo" is not a supported input scheme/);
     assert.equal(s.url, 'foo://u@h/x');
     assert.equal(m.pid('bad'), null);
     assert.equal(m.stats('none')!.source_error, 'no inputs configured');

@@ -97,8 +97,10 @@ test('fake:// gives H.264 + AAC HLS within ~3 s, and running stats', { skip }, a
 
 test('file:// plays as a live loop, past the end of the file', { skip }, async () => {
   await withManager(async (m, root) => {
-    makeClip(path.join(root, 'clip.ts'));
-    m.apply(streams({ name: 'file', inputs: [{ url: 'file://clip.ts' }] })); // relative to the data dir
+    fs.mkdirSync(path.join(root, 'files'));
+    makeClip(path.join(root, 'files', 'clip.ts'));
+    // Relative to the media root (MEDIA_ROOT, by default <data dir>/files).
+    m.apply(streams({ name: 'file', inputs: [{ url: 'file://clip.ts' }] }));
     const dir = m.dir('file')!;
     await waitFor('the first segment', () => newestSegment(dir) >= 0, 4000);
     // Segments are ~1 s at first: seg-4 ends ~5 s into a 3 s clip.
@@ -138,7 +140,8 @@ async function failoverTo(m: MediaManager, name: string, index: number, ms: numb
 
 test('failover: a refused input moves on to the next one at once', { skip }, async () => {
   await withManager(async (m, root) => {
-    const clip = path.join(root, 'clip.ts');
+    fs.mkdirSync(path.join(root, 'files'));
+    const clip = path.join(root, 'files', 'clip.ts');
     makeClip(clip);
     const port = await closedPort();
     const dead = `http://user:hunter22@127.0.0.1:${port}/x.ts`;

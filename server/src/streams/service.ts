@@ -4,6 +4,7 @@ import type { DocumentRow } from '../db/documents.ts';
 import type { Clock } from '../lib/clock.ts';
 import { documentService } from '../lib/document-service.ts';
 import { compact } from '../lib/objects.ts';
+import { checkBatchInputs, checkStreamInputs } from './inputs.ts';
 import { namePath, payloadBase, type PayloadHost } from './playback.ts';
 import { streamsRepo } from './repo.ts';
 
@@ -82,7 +83,7 @@ async function addIngestHistory(db: Db, items: Record<string, unknown>[], params
 }
 
 export function streamsService(db: Db, clock: Clock) {
-  return documentService(
+  const service = documentService(
     {
       noun: 'stream',
       plural: 'streams',
@@ -97,4 +98,16 @@ export function streamsService(db: Db, clock: Clock) {
     db,
     clock,
   );
+  // Inputs are checked before anything is written, for single saves and batches alike.
+  return {
+    ...service,
+    save: async (key: string, body: unknown, params?: Record<string, unknown>) => {
+      checkStreamInputs(body);
+      return service.save(key, body, params);
+    },
+    saveBatch: async (body: unknown) => {
+      checkBatchInputs(body);
+      return service.saveBatch(body);
+    },
+  };
 }

@@ -2,6 +2,7 @@
 // config, config/stats, streams, probes. Central signs its calls with the cluster key; people use the
 // admin login (Basic login:password, or Bearer <password>).
 import { safeEqual, verifyClusterAuthHeader } from '@central/protocol/cluster-auth';
+import { inputsProblem } from '@central/protocol/input-rules';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errorBody, listStreams, parseConfigPut, type Reply } from './list.ts';
 
@@ -77,6 +78,17 @@ function streamRoutes(api: FastifyInstance, d: ApiDeps) {
       const b = body as Record<string, unknown>;
       if (b.inputs !== undefined && !Array.isArray(b.inputs))
         return [400, errorBody(400, 'inputs', 'inputs must be an array of {url}')];
+      // The same rules as at run time: a refused input shows now, not later as a source_error.
+      const refused = inputsProblem(b.inputs);
+      if (refused) {
+        const error = {
+          status: '400',
+          code: 'invalid_input',
+          title: refused.title,
+          source: { pointer: refused.pointer },
+        };
+        return [400, { errors: [error] }];
+      }
       d.putStream(name, b);
       return [200, d.view(name)];
     }),

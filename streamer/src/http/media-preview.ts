@@ -2,6 +2,7 @@
 // polled by dashboards, so results are cached briefly and extractions are shared and rationed.
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { ffmpegEnv } from '../media/process.ts';
 
 export interface PreviewOptions {
   ffmpegPath: string;
@@ -48,10 +49,12 @@ class Gate {
 
 /** Runs ffmpeg on one file and collects the JPEG it writes to stdout, within time and size limits. */
 export function extractFrame(segment: string, o: PreviewOptions): Promise<Buffer> {
-  const args = ['-hide_banner', '-loglevel', 'error', '-nostdin', '-i', segment];
+  // Segments are MPEG-TS files this streamer wrote; ffmpeg may open nothing else.
+  const only = ['-protocol_whitelist', 'file', '-format_whitelist', 'mpegts'];
+  const args = ['-hide_banner', '-loglevel', 'error', '-nostdin', ...only, '-i', segment];
   args.push('-an', '-frames:v', '1', '-f', 'image2', '-c:v', 'mjpeg', 'pipe:1');
   return new Promise((resolve, reject) => {
-    const child = spawn(o.ffmpegPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(o.ffmpegPath, args, { env: ffmpegEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     const chunks: Buffer[] = [];
     let size = 0;
     let stderr = '';

@@ -12,8 +12,8 @@ export interface HlsWindow {
 }
 
 export interface BuildOptions {
-  /** Data directory: anchors relative file:// paths. */
-  root: string;
+  /** The guard proxy URL (with this run's credentials) for http(s) inputs. */
+  proxy?: string;
   /** Absolute playlist path. ffmpeg runs with the media directory as cwd and writes segments by
    * relative name, because its segment template would misread the %XX escapes of stream names. */
   playlist: string;
@@ -33,10 +33,10 @@ export function hlsWindow(cfg: Record<string, unknown>): HlsWindow {
 /** The argv for ffmpeg (without the program itself), or why this input cannot run. */
 export function buildArgs(
   cfg: Record<string, unknown>,
-  input: InputSpec,
+  input: InputSpec & { file?: string },
   o: BuildOptions,
 ): { args: string[] } | { error: string } {
-  const source = sourceFor(input, o.root);
+  const source = sourceFor(input, o);
   if ('error' in source) return source;
   const args = [
     ...['-nostdin', '-hide_banner', '-loglevel', 'error', '-nostats'],

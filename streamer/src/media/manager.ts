@@ -1,7 +1,10 @@
 // The set of running streams: apply() makes it equal the wanted configs, one StreamRunner (one
 // ffmpeg at a time) per stream, each writing HLS into its own directory under <root>/media.
 import path from 'node:path';
+import type { NetPolicy } from '@central/protocol/net-rules';
 import type { Logger } from 'pino';
+import { GuardProxy } from './guard-proxy.ts';
+import type { InputRules } from './input-guard.ts';
 import { mediaDir, mediaRoot } from './paths.ts';
 import { reapOrphans } from './reaper.ts';
 import { StreamRunner } from './runner.ts';
@@ -29,6 +32,11 @@ export interface StreamRunStats {
 export interface ManagerOptions {
   root: string;
   log: Logger;
+  /** The only directory file:// inputs may read (MEDIA_ROOT). Default: <root>/files. */
+  filesRoot?: string;
+  /** Address rules for network inputs (INPUT_ALLOW_CIDRS, INPUT_DENY_CIDRS). Default: allow all but
+   * the always-denied addresses, as Central does. */
+  policy?: NetPolicy;
   ffmpegPath?: string;
   /** Stall timeout: no progress for this long → treat the input as dead. Default 10_000. */
   stallMs?: number;
@@ -72,11 +80,16 @@ export class MediaManager {
   private readonly leaving = new Map<string, Promise<void>>();
   private readonly root: string;
   private readonly log: Logger;
+  private readonly rules: InputRules;
+  private readonly proxy: GuardProxy;
   private closed = false;
 
   constructor(private readonly o: ManagerOptions) {
     this.root = path.resolve(o.root);
     this.log = o.log;
+    const policy = o.policy ?? { allow: [], deny: [] };
+    this.rules = { mediaRoot: path.resolve(o.filesRoot ?? path.join(this.root, 'files')), policy };
+    this.proxy = new GuardProxy(policy, o.log);
   }
 
   /** Starts new streams, restarts changed ones, stops removed or disabled ones. Never throws. */
@@ -132,6 +145,7 @@ export class MediaManager {
     this.closed = true;
     for (const [name, runner] of [...this.runners]) this.remove(name, runner);
     await Promise.all(this.leaving.values());
+    await this.proxy.close();
   }
 
   private upsert(name: string, cfg: StreamConfig): void {
@@ -140,8 +154,9 @@ export class MediaManager {
     if (!runner) {
       const dir = mediaDir(this.root, name);
       const deps = {
-        root: this.root,
         dir,
+        rules: this.rules,
+        proxy: this.proxy,
         log: this.log,
         ffmpegPath: this.o.ffmpegPath ?? 'ffmpeg',
         stallMs: this.o.stallMs ?? 10_000,

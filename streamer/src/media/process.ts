@@ -15,12 +15,20 @@ function hasSetpriv(): boolean {
   return setprivPresent;
 }
 
+/**
+ * ffmpeg's whole environment: never the streamer's own (it holds STREAMER_CLUSTER_KEY,
+ * STREAMER_EDIT_AUTH, and http_proxy/no_proxy would steer ffmpeg around the input proxy).
+ */
+export function ffmpegEnv(): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH || '/usr/local/bin:/usr/bin:/bin', LC_ALL: 'C' };
+}
+
 /** Starts ffmpeg in `cwd` with stdout (progress) and stderr (errors) piped. */
 export function spawnFfmpeg(ffmpeg: string, args: string[], cwd: string): ChildProcess {
   const [cmd, argv] = hasSetpriv()
     ? [SETPRIV, ['--pdeathsig', 'KILL', '--', ffmpeg, ...args]]
     : [ffmpeg, args];
-  return spawn(cmd, argv, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(cmd, argv, { cwd, env: ffmpegEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 /** SIGTERM now, SIGKILL after KILL_AFTER_MS unless it has exited; returns the pending kill timer. */

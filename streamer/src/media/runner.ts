@@ -11,12 +11,17 @@ import { PID_FILE, PLAYLIST, removeStaleFiles } from './paths.ts';
 import { spawnFfmpeg, terminate } from './process.ts';
 import { MediaProgress } from './progress.ts';
 import { redactText, redactUrl, urlSecrets } from './redact.ts';
-import { orderInputs, sourceFor, type InputSpec } from './sources.ts';
+import { inputProblem } from '@central/protocol/input-rules';
+import type { GuardProxy, ProxyTicket } from './guard-proxy.ts';
+import { prepareRun, type InputRules, type PreparedInput } from './input-guard.ts';
+import { orderInputs, type InputSpec } from './sources.ts';
 
 export interface RunnerDeps {
-  /** Absolute data directory. */
-  root: string;
   dir: string;
+  /** What inputs may open: the media root of file:// inputs, the address rules. */
+  rules: InputRules;
+  /** Every http(s) request of ffmpeg goes through it. */
+  proxy: GuardProxy;
   log: Logger;
   ffmpegPath: string;
   stallMs: number;
@@ -44,6 +49,9 @@ export class StreamRunner {
   private retries = 0;
   private sourceError: string | null = null;
   private child: ChildProcess | null = null;
+  private ticket: ProxyTicket | null = null;
+  /** Bumped by every launch: an input check that finishes late only spawns if it is still current. */
+  private attempt = 0;
   private exited: Promise<void> = Promise.resolve();
   private startedAt: number | null = null;
   private lastStderr = '';
@@ -75,6 +83,7 @@ export class StreamRunner {
   update(config: StreamConfig): void {
     this.config = config;
     this.setInputs(config);
+    this.attempt++; // an input check still running is for the old config
     [this.pos, this.failures, this.backoffMs] = [0, 0, FIRST_BACKOFF_MS];
     if (!this.booted || this.stopping) return;
     this.clearRetry();
@@ -125,12 +134,12 @@ export class StreamRunner {
   private setInputs(config: StreamConfig): void {
     this.inputs = orderInputs(config);
     this.secrets = this.inputs.flatMap((i) => urlSecrets(i.url));
-    const errors = this.inputs.map((i) => sourceFor(i, this.deps.root)).filter((s) => 'error' in s);
+    const problems = this.inputs.flatMap((i) => inputProblem({ ...i.opts, url: i.url }) ?? []);
     this.fatal =
       this.inputs.length === 0
         ? 'no inputs configured'
-        : errors.length === this.inputs.length
-          ? redactText(errors[0]!.error, this.secrets)
+        : problems.length === this.inputs.length
+          ? redactText(problems[0]!.reason, this.secrets)
           : null;
     if (this.fatal) this.log.error({ error: this.fatal }, 'stream cannot run');
   }
@@ -150,23 +159,43 @@ export class StreamRunner {
     }
   }
 
+  /** Checks the current input (file root, resolved address), then starts ffmpeg on it. */
   private launch(): void {
     this.retryTimer = null;
     this.inBackoff = false;
     const input = this.inputs[this.pos];
     if (this.stopping || this.fatal !== null || !input || this.child) return;
+    const attempt = ++this.attempt;
+    void prepareRun(input, this.deps.rules, this.deps.proxy).then((prepared) => {
+      const current = attempt === this.attempt && !this.stopping && this.fatal === null && !this.child;
+      if (!current) return prepared.ticket?.release();
+      this.safe(() =>
+        'error' in prepared
+          ? this.failed(input, redactText(prepared.error, this.secrets), false)
+          : this.spawn(input, prepared),
+      );
+    });
+  }
+
+  private spawn(input: InputSpec, prepared: PreparedInput): void {
     const playlist = path.join(this.deps.dir, PLAYLIST);
     let child: ChildProcess;
+    const ticket = prepared.ticket ?? null;
     try {
       fs.mkdirSync(this.deps.dir, { recursive: true });
       const append = fs.existsSync(playlist);
-      const built = buildArgs(this.config, input, { root: this.deps.root, playlist, append });
-      if ('error' in built) return this.failed(input, redactText(built.error, this.secrets), false);
+      const built = buildArgs(this.config, prepared, { playlist, append, proxy: ticket?.url });
+      if ('error' in built) {
+        ticket?.release();
+        return this.failed(input, redactText(built.error, this.secrets), false);
+      }
       if (append) removeStaleFiles(this.deps.dir);
       child = spawnFfmpeg(this.deps.ffmpegPath, built.args, this.deps.dir);
     } catch (err) {
+      ticket?.release();
       return this.failed(input, redactText(`cannot start ffmpeg: ${String(err)}`, this.secrets), false);
     }
+    this.ticket = ticket;
     this.watch(child, input);
     if (child.pid === undefined) return;
     // reapOrphans() of the next run finds a leftover ffmpeg by this file (and by /proc).
@@ -214,6 +243,9 @@ export class StreamRunner {
     if (this.child !== child) return;
     this.child = null;
     this.startedAt = null;
+    const refused = this.ticket?.refused ?? null;
+    this.ticket?.release();
+    this.ticket = null;
     if (this.killTimer) clearTimeout(this.killTimer);
     this.killTimer = null;
     fs.rmSync(path.join(this.deps.dir, PID_FILE), { force: true });
@@ -225,7 +257,8 @@ export class StreamRunner {
     }
     const why = err
       ? `cannot start ffmpeg: ${err.message}`
-      : (this.endReason ??
+      : (refused ??
+        this.endReason ??
         (this.lastStderr ||
           (code === 0 ? 'the source ended' : `ffmpeg exited (${code ?? sig ?? 'unknown'})`)));
     this.failed(input, redactText(why, this.secrets), this.progress.flowedMs() >= HEALTHY_MS);

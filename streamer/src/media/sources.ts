@@ -1,11 +1,9 @@
 // The input side of an ffmpeg command line: which inputs a stream has, in which order they are
 // tried, and how each URL scheme is opened.
-import path from 'node:path';
+import { inputProblem } from '@central/protocol/input-rules';
 import { isRecord, parseBitrate, positiveInt, positiveNumber } from './units.ts';
 
 export const DEFAULT_SOURCE_TIMEOUT_S = 10;
-/** What an http(s) input (MPEG-TS or HLS, plain or AES-128) may open, nested opens included. */
-const HTTP_PROTOCOLS = 'http,https,tls,tcp,crypto,data,httpproxy';
 
 export interface InputSpec {
   /** Position in the stream's `inputs[]` (what stats report), not the position in try order. */
@@ -61,8 +59,50 @@ function schemeOf(url: string): string {
   return /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase() ?? '';
 }
 
-/** How to open one input, or why it cannot be opened. `root` anchors relative file:// paths. */
-export function sourceFor(input: InputSpec, root: string): Source | { error: string } {
+/**
+ * What each kind of input may open inside ffmpeg: `-protocol_whitelist` (nested opens included: an
+ * HLS playlist cannot make ffmpeg read a local file or chain concat:, subfile:, data:, pipe:) and
+ * `-format_whitelist` (only media demuxers: a text or HTML answer is never rendered into a picture).
+ */
+const MEDIA_FORMATS = 'hls,mpegts,mov,matroska,flv,live_flv,aac,mp3,ac3,eac3,h264,hevc';
+const OPEN: Record<string, { protocols: string; formats: string }> = {
+  file: { protocols: 'file', formats: `${MEDIA_FORMATS},avi,mpeg,wav` },
+  // http(s) reaches everything through the guard proxy: tcp to it, httpproxy for https tunnels;
+  // crypto for AES-128 HLS.
+  http: { protocols: 'http,https,tls,tcp,httpproxy,crypto', formats: MEDIA_FORMATS },
+  rtsp: { protocols: 'tcp', formats: 'rtsp' },
+  rtsps: { protocols: 'tls,tcp', formats: 'rtsp' },
+  rtmp: { protocols: 'rtmp,tcp', formats: 'flv,live_flv' },
+  rtmps: { protocols: 'rtmps,tls,tcp', formats: 'flv,live_flv' },
+  srt: { protocols: 'srt', formats: 'mpegts' },
+  udp: { protocols: 'udp', formats: 'mpegts' },
+  rtp: { protocols: 'rtp,udp', formats: 'rtp,sdp,mpegts' },
+};
+const whitelist = (kind: string) => [
+  '-protocol_whitelist',
+  OPEN[kind]!.protocols,
+  '-format_whitelist',
+  OPEN[kind]!.formats,
+];
+/** Flussonic's names for HLS and MPEG-TS over HTTP. */
+const HTTP_ALIASES: Record<string, string> = { hls: 'http', hlss: 'https', tshttp: 'http', tshttps: 'https' };
+
+export interface SourceOptions {
+  /** The guard proxy URL (with this run's credentials) for http(s) inputs. */
+  proxy?: string;
+}
+
+/**
+ * How to open one input that input-guard has checked (`file` is then its real path), or why it
+ * cannot be opened.
+ */
+export function sourceFor(
+  input: InputSpec & { file?: string },
+  o: SourceOptions = {},
+): Source | { error: string } {
+  // The input rules again: buildArgs never builds a command line for an input they refuse.
+  const problem = inputProblem({ ...input.opts, url: input.url });
+  if (problem) return { error: problem.reason };
   const scheme = schemeOf(input.url);
   const us = String(Math.round(input.timeoutS * 1_000_000));
   const maps = ['-map', '0:v:0?', '-map', '0:a:0?'];
@@ -70,59 +110,48 @@ export function sourceFor(input: InputSpec, root: string): Source | { error: str
     case 'fake':
       return fakeSource(input.url);
     case 'file':
-      return { args: ['-re', '-stream_loop', '-1', '-i', `file:${filePath(input.url, root)}`], maps };
+      if (!input.file) return { error: 'the file input was not checked' };
+      return { args: [...whitelist('file'), '-re', '-stream_loop', '-1', '-i', `file:${input.file}`], maps };
     case 'http':
     case 'https':
-      // An HLS playlist from the network must not make ffmpeg open local files (file: URIs).
-      return {
-        args: [
-          '-protocol_whitelist',
-          HTTP_PROTOCOLS,
-          ...httpOptions(input.opts),
-          '-rw_timeout',
-          us,
-          '-i',
-          input.url,
-        ],
-        maps,
-      };
+    case 'hls':
+    case 'hlss':
+    case 'tshttp':
+    case 'tshttps': {
+      if (!o.proxy) return { error: 'http inputs need the input proxy' };
+      const url = input.url.replace(/^[a-z]+:/i, `${HTTP_ALIASES[scheme] ?? scheme}:`);
+      const net = ['-http_proxy', o.proxy, ...httpOptions(input.opts), '-rw_timeout', us];
+      return { args: [...whitelist('http'), ...net, '-i', url], maps };
+    }
     case 'rtsp':
     case 'rtsps':
       // ffmpeg 5+: -timeout is the RTSP socket I/O timeout; TCP survives lossy networks and NAT.
-      return { args: ['-rtsp_transport', 'tcp', '-timeout', us, '-i', input.url], maps };
+      return {
+        args: [...whitelist(scheme), '-rtsp_transport', 'tcp', '-timeout', us, '-i', input.url],
+        maps,
+      };
     case 'rtmp':
     case 'rtmps':
     case 'udp':
-    case 'rtp':
     case 'srt':
-    case 'tcp':
-      return { args: ['-rw_timeout', us, '-i', input.url], maps };
+      return { args: [...whitelist(scheme), '-rw_timeout', us, '-i', input.url], maps };
+    case 'rtp':
+      // The rtp demuxer takes no I/O timeout; stall detection ends a silent one.
+      return { args: [...whitelist('rtp'), '-i', input.url], maps };
     case 'publish':
       return { error: 'publish:// inputs are not supported by this streamer' };
     default:
-      return {
-        error: `unsupported input scheme "${scheme || input.url.slice(0, 16)}" (supported: fake, file, http, https, rtsp, rtmp, udp, rtp, srt, tcp)`,
-      };
+      return { error: `"${scheme || input.url.slice(0, 16)}" is not a supported input scheme` };
   }
 }
 
-/** file://<abs path> or file://<path relative to the data directory>; %-escapes are decoded. */
-export function filePath(url: string, root: string): string {
-  let p = url.replace(/^file:\/\//i, '').split(/[?#]/, 1)[0]!;
-  try {
-    p = decodeURIComponent(p);
-  } catch {
-    // not %-encoded after all: use it verbatim
-  }
-  return path.resolve(root, p);
-}
-
+/** user_agent and headers, already checked by the input rules (no CR/LF, no forbidden names). */
 function httpOptions(opts: Record<string, unknown>): string[] {
   const out: string[] = [];
   if (typeof opts.user_agent === 'string' && opts.user_agent) out.push('-user_agent', opts.user_agent);
   if (isRecord(opts.headers)) {
     const lines = Object.entries(opts.headers)
-      .filter(([k, v]) => /^[\w-]+$/.test(k) && typeof v === 'string' && !/[\r\n]/.test(v))
+      .filter(([, v]) => typeof v === 'string')
       .map(([k, v]) => `${k}: ${String(v)}\r\n`);
     if (lines.length) out.push('-headers', lines.join(''));
   }
