@@ -4,6 +4,7 @@ import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { inputProblem } from '@central/protocol/input-rules';
 import type { Logger } from 'pino';
 import { buildArgs } from './ffmpeg-args.ts';
 import type { StreamConfig, StreamRunStats } from './manager.ts';
@@ -11,7 +12,6 @@ import { PID_FILE, PLAYLIST, removeStaleFiles } from './paths.ts';
 import { spawnFfmpeg, terminate } from './process.ts';
 import { MediaProgress } from './progress.ts';
 import { redactText, redactUrl, urlSecrets } from './redact.ts';
-import { inputProblem } from '@central/protocol/input-rules';
 import type { GuardProxy, ProxyTicket } from './guard-proxy.ts';
 import { prepareRun, type InputRules, type PreparedInput } from './input-guard.ts';
 import { orderInputs, type InputSpec } from './sources.ts';
@@ -179,21 +179,21 @@ export class StreamRunner {
 
   private spawn(input: InputSpec, prepared: PreparedInput): void {
     const playlist = path.join(this.deps.dir, PLAYLIST);
-    let child: ChildProcess;
     const ticket = prepared.ticket ?? null;
+    const fail = (error: string) => (
+      ticket?.release(),
+      this.failed(input, redactText(error, this.secrets), false)
+    );
+    let child: ChildProcess;
     try {
       fs.mkdirSync(this.deps.dir, { recursive: true });
       const append = fs.existsSync(playlist);
       const built = buildArgs(this.config, prepared, { playlist, append, proxy: ticket?.url });
-      if ('error' in built) {
-        ticket?.release();
-        return this.failed(input, redactText(built.error, this.secrets), false);
-      }
+      if ('error' in built) return fail(built.error);
       if (append) removeStaleFiles(this.deps.dir);
       child = spawnFfmpeg(this.deps.ffmpegPath, built.args, this.deps.dir);
     } catch (err) {
-      ticket?.release();
-      return this.failed(input, redactText(`cannot start ffmpeg: ${String(err)}`, this.secrets), false);
+      return fail(`cannot start ffmpeg: ${String(err)}`);
     }
     this.ticket = ticket;
     this.watch(child, input);
