@@ -13,7 +13,7 @@ import { waitUntil, type FAST_FLEET_ENV } from '../test-kit/fleet.ts';
 import { cpuMeter } from './cpu.ts';
 import type { FleetSettings } from './fleet-report.ts';
 
-export const API_KEY = 'bench-fleet-key';
+export const API_KEY = 'bench-fleet-key-0123456789';
 export const AUTH = `Bearer ${API_KEY}`;
 export const PREFIX = '/central/api/v3';
 const CLUSTER_KEY = 'bench-cluster-key';

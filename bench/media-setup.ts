@@ -14,7 +14,7 @@ const run = promisify(execFile);
 const EDIT_AUTH = 'admin:pass';
 const BASIC = `Basic ${Buffer.from(EDIT_AUTH).toString('base64')}`;
 export const CLUSTER_KEY = 'bench-media-cluster-key';
-const API_KEY = 'bench-media-key';
+const API_KEY = 'bench-media-key-0123456789';
 
 export const log = (msg: string) => console.log(`bench media: ${msg}`);
 

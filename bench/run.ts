@@ -70,7 +70,7 @@ const settings: Settings = {
   cpuProfile: !!process.env.BENCH_CPU_PROF,
 };
 const OUTPUT = process.env.BENCH_OUTPUT ?? path.join(ROOT, 'BENCHMARKS.md');
-const API_KEY = 'bench-key';
+const API_KEY = 'bench-api-key-0123456789';
 const PREFIX = '/central/api/v3';
 async function migrateDatabase(url: string) {
   const db = await openPostgres(url, { retries: 0 });

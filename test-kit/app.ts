@@ -40,6 +40,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     centralDir: '/tmp/central-test',
     provisionEnabled: true,
     webDir: null,
+    trustProxy: [],
     fleet: FLEET_DEFAULTS,
     ...overrides,
   };

@@ -5,7 +5,9 @@ import type { Config } from './config.ts';
 import type { Db } from './db/index.ts';
 import { LoginLimiter, requireAuth } from './http/auth.ts';
 import { ApiError, installErrorHandler } from './http/errors.ts';
+import { guardLogins } from './http/login-guard.ts';
 import { RequestLog, routeOf } from './http/request-log.ts';
+import { securityHeaders } from './http/security-headers.ts';
 import type { Clock } from './lib/clock.ts';
 import { collectionRoutes } from './lib/collection-routes.ts';
 import { streamersService } from './streamers/service.ts';
@@ -21,6 +23,7 @@ import { statsHistoryRoutes } from './health/routes.ts';
 import { Metrics } from './metrics.ts';
 import { METRICS_PATH, metricsRoute } from './system/metrics.ts';
 import { Sessions, sessionRoutes } from './ui/session.ts';
+import { dbRevocations, playbackOrigins } from './ui/repo.ts';
 import { defaultWebDir, staticRoutes } from './ui/static.ts';
 
 export const API_PREFIXES = ['/central/api/v3', '/streamer/api/v3'] as const;
@@ -64,11 +67,18 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     ...(deps.logger ? { loggerInstance: deps.logger } : { logger: false }),
     logController: new RequestLog(config.logRequests),
     bodyLimit: BODY_LIMIT,
+    // Behind TRUST_PROXY, req.ip and req.protocol come from X-Forwarded-For/-Proto of those peers only.
+    trustProxy: config.trustProxy.length ? [...config.trustProxy] : false,
     ...(deps.https ? { https: deps.https } : {}),
   }) as unknown as FastifyInstance;
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, parseJsonBody);
   installErrorHandler(app);
+  // Before any route: failed credentials count on every route, whoever checks them.
+  const limiter = new LoginLimiter(() => clock.now());
+  guardLogins(app, limiter);
+  const privatePaths = [...API_PREFIXES, '/ui/api', METRICS_PATH];
+  securityHeaders(app, privatePaths);
   // While stopping, answers to requests still in flight close their connection: a keep-alive one left
   // idle would hold the process for the keep-alive timeout after the last answer.
   let closing = false;
@@ -103,9 +113,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     app.addHook('onClose', () => own.stop());
   }
   const streamSubs = { layouts: layoutsHistoryHandler(db), playback: playbackHandler(db) };
-  const limiter = new LoginLimiter(() => clock.now());
-  const sessions = new Sessions(creds, () => clock.now());
-  const session = (cookie: string | undefined) => sessions.fromHeader(cookie) !== null;
+  const sessions = new Sessions(creds, () => clock.now(), dbRevocations(db));
+  const session = async (cookie: string | undefined) => (await sessions.fromHeader(cookie)) !== null;
   for (const prefix of API_PREFIXES) {
     app.register(
       async (api) => {
@@ -113,7 +122,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
         // Streamers authenticate with the pull key of their config_external URL; a wrong one is 403.
         configExternalRoutes(api, db, creds, pulls, metrics);
         api.register(async (secured) => {
-          requireAuth(secured, creds, limiter, session);
+          requireAuth(secured, creds, session);
           collectionRoutes(secured, 'streams', streams, STREAM_LIST_PARAMS, streamSubs);
           collectionRoutes(secured, 'streamers', streamers, ['checks_enable']);
           statsHistoryRoutes(secured, db, clock);
@@ -127,6 +136,6 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     );
   }
   sessionRoutes(app, creds, sessions, clock);
-  staticRoutes(app, config.webDir ?? defaultWebDir(), [...API_PREFIXES, '/ui/api', METRICS_PATH]);
+  staticRoutes(app, config.webDir ?? defaultWebDir(), privatePaths, () => playbackOrigins(db));
   return app;
 }

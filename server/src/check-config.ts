@@ -36,6 +36,10 @@ export function checkConfig(
           ['API key', config.apiKey ? 'set' : 'generated on first start'],
           ['EDIT_AUTH', config.editAuth ? `login ${config.editAuth.login}` : 'not set (no web/Basic login)'],
           [
+            'trusted proxies',
+            config.trustProxy.length ? config.trustProxy.join(', ') : 'none (X-Forwarded-* ignored)',
+          ],
+          [
             'API_URL',
             config.apiUrl ? redactSecrets(config.apiUrl) : 'not set (streamers are not provisioned)',
           ],

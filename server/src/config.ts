@@ -12,6 +12,7 @@ import {
   parsePort,
 } from '@central/protocol/config-file';
 import { FLEET_KEYS, parseFleetConfig, type FleetConfig } from './config-fleet.ts';
+import { parseCidrList } from './lib/net-guard.ts';
 
 export { parseConfigFile };
 const parseEditAuth = (v: string, problems: string[]) =>
@@ -22,6 +23,8 @@ export const DEFAULT_HTTP_PORT = 9019;
 const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'];
 /** Placeholders from the product's own sample configs: starting with them would be a known secret. */
 const PLACEHOLDERS = new Set(['KEY0', 'REPLACE_YOUR_PASSWORD', 'changeme']);
+/** The API key opens the whole API (and is in the streamers' config_external URLs): a long random secret. */
+export const MIN_API_KEY_LENGTH = 16;
 
 /** Flussonic log levels (wire names) mapped to pino levels. */
 const LOG_LEVELS: Record<string, string> = {
@@ -54,6 +57,7 @@ export const KNOWN_KEYS = [
   'CENTRAL_DIR',
   'CLUSTER_NODE_CONFIG_PROVISION_ENABLED',
   'WEB_DIR',
+  'TRUST_PROXY',
   ...FLEET_KEYS,
 ] as const;
 type Key = (typeof KNOWN_KEYS)[number];
@@ -86,6 +90,8 @@ export interface Config {
   readonly provisionEnabled: boolean;
   /** The built web UI; null: `<repo>/web/dist` (see ui/static.ts). */
   readonly webDir: string | null;
+  /** Reverse proxies (addresses, CIDRs) whose X-Forwarded-For/-Proto are believed; empty: none. */
+  readonly trustProxy: readonly string[];
   readonly fleet: FleetConfig;
 }
 
@@ -195,6 +201,21 @@ function parseMetricsAuth(v: string | undefined, problems: string[]): Config['me
   return 'api_key';
 }
 
+/** `TRUST_PROXY=10.0.0.5, 10.1.0.0/16`: the reverse proxies in front of Central. */
+function parseTrustProxy(v: string | undefined, problems: string[]): readonly string[] {
+  if (v === undefined) return Object.freeze([]);
+  try {
+    const list = parseCidrList(v, 'TRUST_PROXY');
+    if (list.length) return Object.freeze(list);
+    problems.push(
+      'TRUST_PROXY: expected addresses or CIDRs of the reverse proxies, e.g. 10.0.0.5,10.1.0.0/16',
+    );
+  } catch (e) {
+    problems.push((e as Error).message);
+  }
+  return Object.freeze([]);
+}
+
 export function loadConfig(opts: LoadOptions = {}): { config: Config; warnings: string[] } {
   const { raw, problems, warnings, configFile } = collect(opts);
   const get = (k: Key) => {
@@ -217,6 +238,10 @@ export function loadConfig(opts: LoadOptions = {}): { config: Config; warnings: 
       problems.push('API_KEY: must not contain spaces or control characters');
     if (PLACEHOLDERS.has(apiKey))
       problems.push(`API_KEY: "${apiKey}" is the sample placeholder; choose a secret value`);
+    else if (apiKey.length < MIN_API_KEY_LENGTH)
+      problems.push(
+        `API_KEY: ${apiKey.length} characters is too short: use at least ${MIN_API_KEY_LENGTH} (e.g. openssl rand -hex 16)`,
+      );
   }
   const apiUrl = get('API_URL') ?? null;
   if (apiUrl && !/^https?:\/\/[^\s/?#]+/.test(apiUrl))
@@ -247,6 +272,7 @@ export function loadConfig(opts: LoadOptions = {}): { config: Config; warnings: 
   const centralDir = path.resolve(opts.cwd ?? process.cwd(), get('CENTRAL_DIR') ?? 'data');
   const webDirRaw = get('WEB_DIR');
   const webDir = webDirRaw ? path.resolve(opts.cwd ?? process.cwd(), webDirRaw) : null;
+  const trustProxy = parseTrustProxy(get('TRUST_PROXY'), problems);
   const fleet = parseFleetConfig(get, parseBool, problems);
   if (problems.length) throw new ConfigError(problems, warnings);
   const config: Config = Object.freeze({
@@ -265,6 +291,7 @@ export function loadConfig(opts: LoadOptions = {}): { config: Config; warnings: 
     centralDir,
     provisionEnabled,
     webDir,
+    trustProxy,
     fleet,
   });
   return { config, warnings };

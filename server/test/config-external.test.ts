@@ -57,6 +57,8 @@ for (const backend of await testBackends()) {
 
     test('no key or a wrong key is 403 (not 401) with the error body, on every endpoint and prefix', async () => {
       await streamer('s1');
+      // Each from its own address: failed keys count against the client (10 a minute lock it out).
+      let client = 0;
       for (const prefix of [P, LEGACY])
         for (const path of endpoints('s1'))
           for (const authorization of [
@@ -70,6 +72,7 @@ for (const backend of await testBackends()) {
               method: 'GET',
               url: prefix + path,
               headers: authorization ? { authorization } : {},
+              remoteAddress: `198.18.0.${++client}`,
             });
             const label = `${prefix}${path} with ${authorization ?? 'no Authorization'}`;
             assert.equal(res.statusCode, 403, `${label}: ${res.body}`);

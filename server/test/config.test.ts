@@ -43,19 +43,24 @@ describe('configuration', () => {
   test('file, then environment, then CENTRAL_-prefixed environment', () => {
     const dir = tempDir();
     const file = path.join(dir, 'central.conf');
-    fs.writeFileSync(file, 'API_KEY=from-file\nHTTP_PORT=9001\nEDIT_AUTH=admin:pw\nLOG_LEVEL=debug\n');
+    fs.writeFileSync(
+      file,
+      'API_KEY=from-file-api-key-01\nHTTP_PORT=9001\nEDIT_AUTH=admin:pw\nLOG_LEVEL=debug\n',
+    );
     const { config } = loadConfig({
       argv: ['--config', file],
       env: { HTTP_PORT: '9002', CENTRAL_LOG_LEVEL: 'error', LOG_LEVEL: 'info' },
     });
     assert.equal(config.configFile, file);
-    assert.equal(config.apiKey, 'from-file');
+    assert.equal(config.apiKey, 'from-file-api-key-01');
     assert.equal(config.httpPort, 9002);
     assert.equal(config.logLevelName, 'error');
     assert.deepEqual(config.editAuth, { login: 'admin', password: 'pw' });
     assert.ok(Object.isFrozen(config));
-    const viaEnv = loadConfig({ env: { CENTRAL_CONFIG: file, CENTRAL_API_KEY: 'env-key' } }).config;
-    assert.equal(viaEnv.apiKey, 'env-key');
+    const viaEnv = loadConfig({
+      env: { CENTRAL_CONFIG: file, CENTRAL_API_KEY: 'env-api-key-000001' },
+    }).config;
+    assert.equal(viaEnv.apiKey, 'env-api-key-000001');
     assert.equal(viaEnv.httpPort, 9001);
   });
 
@@ -85,6 +90,10 @@ describe('configuration', () => {
       [{ API_KEY: 'has space' }, /^API_KEY: must not contain spaces/],
       [{ DATABASE_MAX_CONNECTIONS: '0' }, /^DATABASE_MAX_CONNECTIONS: "0" is not a number of connections/],
       [{ API_KEY: 'KEY0' }, /^API_KEY: "KEY0" is the sample placeholder/],
+      [{ API_KEY: 'fifteen-chars-k' }, /^API_KEY: 15 characters is too short: use at least 16/],
+      [{ TRUST_PROXY: '10.0.0.0/33' }, /^TRUST_PROXY: "10.0.0.0\/33" is not a CIDR/],
+      [{ TRUST_PROXY: 'proxy.example.com' }, /^TRUST_PROXY: "proxy.example.com" is not a CIDR/],
+      [{ TRUST_PROXY: ' , ' }, /^TRUST_PROXY: expected addresses or CIDRs/],
       [{ API_URL: 'central:9019' }, /^API_URL: /],
       [{ EDIT_AUTH: 'adminonly' }, /^EDIT_AUTH: expected "login password"/],
       [{ EDIT_AUTH: 'admin REPLACE_YOUR_PASSWORD' }, /^EDIT_AUTH: the password is the sample placeholder/],
@@ -114,6 +123,17 @@ describe('configuration', () => {
     assert.equal(all.length, 3, 'every problem is reported, not just the first');
   });
 
+  test('TRUST_PROXY: addresses and CIDRs, IPv4 and IPv6; none by default', () => {
+    const get = (env: Record<string, string>) => loadConfig({ env, argv: NO_FILE }).config.trustProxy;
+    assert.deepEqual(get({}), []);
+    assert.deepEqual(get({ TRUST_PROXY: '10.0.0.5, 10.1.0.0/16 fd00::/8' }), [
+      '10.0.0.5',
+      '10.1.0.0/16',
+      'fd00::/8',
+    ]);
+    assert.deepEqual(get({ CENTRAL_TRUST_PROXY: '127.0.0.1' }), ['127.0.0.1']);
+  });
+
   test('a missing config file named explicitly is an error; a missing default file is not', () => {
     assert.match(problems({}, ['--config', '/nonexistent/central.conf'])[0]!, /does not exist/);
     assert.match(problems({ CENTRAL_CONFIG: '/nonexistent/central.conf' }, [])[0]!, /does not exist/);
@@ -122,7 +142,7 @@ describe('configuration', () => {
   test('a line that cannot be parsed names the file and line', () => {
     const dir = tempDir();
     const file = path.join(dir, 'central.conf');
-    fs.writeFileSync(file, 'API_KEY=ok\n=broken\n');
+    fs.writeFileSync(file, 'API_KEY=ok-api-key-0123456\n=broken\n');
     assert.match(problems({}, ['--config', file])[0]!, /central\.conf:2: cannot parse/);
   });
 

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { testPostgres } from '../../test-kit/backends.ts';
 import { startPostgres, type PgServer } from '../../test-kit/postgres.ts';
-import { migrate } from '../src/db/migrate.ts';
+import { listMigrations, migrate } from '../src/db/migrate.ts';
 import { openPostgres } from '../src/db/postgres.ts';
 import { DatabaseError, type Db } from '../src/db/types.ts';
 
@@ -105,7 +105,9 @@ describe('migrations', { skip: pg ? false : 'PostgreSQL is not installed here', 
     const dbs = await Promise.all(Array.from({ length: 5 }, () => openPostgres(url, { retries: 0 })));
     const applied = await Promise.all(dbs.map((d) => migrate(d)));
     assert.equal(applied.filter((a) => a.length > 0).length, 1, 'one process applied them');
-    assert.deepEqual(applied.flat(), [
+    const all = listMigrations().map((m) => m.id);
+    assert.deepEqual(applied.flat(), all);
+    assert.deepEqual(all.slice(0, 6), [
       '0001_streams_streamers',
       '0002_faster_merge_patch',
       '0003_row_counts',
@@ -113,9 +115,10 @@ describe('migrations', { skip: pg ? false : 'PostgreSQL is not installed here', 
       '0005_batch_upsert',
       '0006_stats_history',
     ]);
+    assert.ok(all.includes('0008_ui_session_revocations'));
     const rows = (await dbs[0]!.query<{ n: number }>('SELECT count(*)::int AS n FROM central_migrations'))
       .rows;
-    assert.equal(rows[0]!.n, 6);
+    assert.equal(rows[0]!.n, all.length);
     await Promise.all(dbs.map((d) => d.close()));
   });
 

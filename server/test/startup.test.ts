@@ -66,8 +66,8 @@ describe('start-up as a real process', { timeout: 180_000 }, () => {
 
   test('kill -9 right after acknowledged writes loses none of them (embedded database)', async () => {
     const dir = tempDir();
-    const env = { CENTRAL_DIR: dir, HTTP_PORT: '0', API_KEY: 'k-crash' };
-    const headers = { Authorization: 'Bearer k-crash', 'Content-Type': 'application/json' };
+    const env = { CENTRAL_DIR: dir, HTTP_PORT: '0', API_KEY: 'k-crash-0123456789' };
+    const headers = { Authorization: 'Bearer k-crash-0123456789', 'Content-Type': 'application/json' };
     const first = spawnCentral(env);
     const { http } = await first.ready;
     const base = `http://127.0.0.1:${http}/central/api/v3`;
@@ -104,9 +104,9 @@ describe('start-up as a real process', { timeout: 180_000 }, () => {
 
   test('two processes on one embedded database: the second refuses with a clear message', async () => {
     const dir = tempDir();
-    const first = spawnCentral({ CENTRAL_DIR: dir, HTTP_PORT: '0', API_KEY: 'k-one' });
+    const first = spawnCentral({ CENTRAL_DIR: dir, HTTP_PORT: '0', API_KEY: 'k-one-0123456789ab' });
     await first.ready;
-    const second = spawnCentral({ CENTRAL_DIR: dir, HTTP_PORT: '0', API_KEY: 'k-one' });
+    const second = spawnCentral({ CENTRAL_DIR: dir, HTTP_PORT: '0', API_KEY: 'k-one-0123456789ab' });
     assert.equal(await second.exited, 2);
     assert.match(second.output(), /in use by another Central process \(pid \d+\)/);
     assert.match(second.output(), /DATABASE_URL/);
@@ -115,11 +115,11 @@ describe('start-up as a real process', { timeout: 180_000 }, () => {
 
   test('a lock left by a killed process does not block the next start', async () => {
     const dir = tempDir();
-    const first = spawnCentral({ CENTRAL_DIR: dir, HTTP_PORT: '0', API_KEY: 'k-one' });
+    const first = spawnCentral({ CENTRAL_DIR: dir, HTTP_PORT: '0', API_KEY: 'k-one-0123456789ab' });
     await first.ready;
     await first.stop('SIGKILL');
     assert.ok(fs.existsSync(path.join(dir, 'central.pid')));
-    const next = spawnCentral({ CENTRAL_DIR: dir, HTTP_PORT: '0', API_KEY: 'k-one' });
+    const next = spawnCentral({ CENTRAL_DIR: dir, HTTP_PORT: '0', API_KEY: 'k-one-0123456789ab' });
     await next.ready;
     await next.stop();
   });
@@ -140,7 +140,7 @@ describe('start-up as a real process', { timeout: 180_000 }, () => {
       CENTRAL_DIR: dir,
       HTTP_PORT: '0',
       HTTPS_PORT: '0',
-      API_KEY: 'k-tls',
+      API_KEY: 'k-tls-0123456789ab',
       SSL_CERTIFICATE: a.cert,
       SSL_CERTIFICATE_KEY: a.key,
     };

@@ -70,7 +70,7 @@ for (const backend of await testBackends()) {
       assert.deepEqual(res.json(), { login: 'admin' });
       assert.equal(res.headers['cache-control'], 'no-store');
       const c = parseSetCookie(res);
-      assert.match(c.pair, /^central_session=[A-Za-z0-9_-]+\.\d+\.[A-Za-z0-9_-]+$/);
+      assert.match(c.pair, /^central_session=[A-Za-z0-9_-]+\.\d+\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]+$/);
       for (const a of ['Path=/', 'HttpOnly', 'SameSite=Strict', 'Max-Age=43200'])
         assert.ok(c.attrs.includes(a), a);
       assert.ok(!c.attrs.includes('Secure'), 'plain HTTP: no Secure flag');
@@ -120,7 +120,12 @@ for (const backend of await testBackends()) {
         assert.equal(bad.statusCode, 400, JSON.stringify(body));
         assert.equal(bad.json().errors[0].source.pointer, pointer);
       }
-      const malformed = await t.app.inject({ method: 'POST', url: S, payload: '{"login":' });
+      const malformed = await t.app.inject({
+        method: 'POST',
+        url: S,
+        headers: { 'content-type': 'application/json' },
+        payload: '{"login":',
+      });
       assert.equal(malformed.statusCode, 400);
     });
 
@@ -148,18 +153,21 @@ for (const backend of await testBackends()) {
 
     test('tampered, expired, and other-key sessions are refused; same-key processes share them', async () => {
       const cookie = await session();
-      const [b64, expires, mac] = cookie.slice('central_session='.length).split('.') as [
+      const [b64, expires, id, mac] = cookie.slice('central_session='.length).split('.') as [
+        string,
         string,
         string,
         string,
       ];
       const forged = [
-        `central_session=${b64}.${Number(expires) + 1000}.${mac}`,
-        `central_session=${Buffer.from('root').toString('base64url')}.${expires}.${mac}`,
-        `central_session=${b64}.${expires}.${mac.slice(0, -2)}AA`,
+        `central_session=${b64}.${Number(expires) + 1000}.${id}.${mac}`,
+        `central_session=${Buffer.from('root').toString('base64url')}.${expires}.${id}.${mac}`,
+        `central_session=${b64}.${expires}.${id.slice(0, -2)}AA.${mac}`,
+        `central_session=${b64}.${expires}.${id}.${mac.slice(0, -2)}AA`,
+        `central_session=${b64}.${expires}.${mac}`,
         `central_session=${b64}.${expires}`,
         'central_session=',
-        `other=${b64}.${expires}.${mac}`,
+        `other=${b64}.${expires}.${id}.${mac}`,
       ];
       for (const c of forged) {
         assert.equal((await withCookie(t, 'GET', `${P}/streams`, c)).statusCode, 401, c);

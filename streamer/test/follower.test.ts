@@ -133,7 +133,7 @@ describe('following a config server', { skip: !ffmpegAvailable() }, () => {
       while: 'refresh',
       reason: 'invalid_request',
       code: 503,
-      error: 'HTTP 503: ',
+      error: 'HTTP 503 Service Unavailable',
     });
     cfg.state.down = false;
     cfg.state.list = [];

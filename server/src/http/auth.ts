@@ -35,82 +35,13 @@ export function authorized(header: string | undefined, creds: Credentials): bool
   return checks[0]! || (creds.editAuth !== null && checks[1]! && checks[2]!);
 }
 
-export interface LimiterOptions {
-  /** Failures within `windowMs` that lock an address out. */
-  max: number;
-  windowMs: number;
-  /**
-   * Back-off: the first lock-out lasts `lockMs`, each failure after it (while the failures are not yet
-   * forgotten) doubles it up to `maxLockMs`. Without it a lock-out lasts until the window ends.
-   */
-  backoff?: { lockMs: number; maxLockMs: number };
-}
-
-interface Failures {
-  count: number;
-  since: number;
-  lockedUntil: number;
-  lockMs: number;
-}
-
-/** Basic auth: 10 failures a minute, then refused until the minute is over. */
-export const BASIC_LIMITS: LimiterOptions = { max: 10, windowMs: 60_000 };
-
-/**
- * Failed logins per client address. After `max` failures within `windowMs` further attempts from that
- * address are refused with 429 (credentials unchecked) until the lock-out ends. Bearer keys are long
- * random secrets and are not limited, so streamers behind one NAT never lock each other out.
- */
-export class LoginLimiter {
-  private failures = new Map<string, Failures>();
-  private readonly o: LimiterOptions;
-  constructor(
-    private readonly now: () => number,
-    options: LimiterOptions = BASIC_LIMITS,
-  ) {
-    this.o = options;
-  }
-
-  /** A record is forgotten `windowMs` after its window began, or after its last lock-out ended. */
-  private current(ip: string): Failures | undefined {
-    const f = this.failures.get(ip);
-    if (!f) return undefined;
-    const now = this.now();
-    const quietSince = f.lockMs ? f.lockedUntil : f.since;
-    if (now >= f.lockedUntil && now - quietSince >= this.o.windowMs) {
-      this.failures.delete(ip);
-      return undefined;
-    }
-    return f;
-  }
-
-  /** Milliseconds this address must still wait; 0 when it may try. */
-  blockedFor(ip: string): number {
-    const f = this.current(ip);
-    return f ? Math.max(0, f.lockedUntil - this.now()) : 0;
-  }
-
-  fail(ip: string) {
-    let f = this.current(ip);
-    if (!f) {
-      if (this.failures.size > 10_000) this.failures.clear();
-      f = { count: 0, since: this.now(), lockedUntil: 0, lockMs: 0 };
-      this.failures.set(ip, f);
-    }
-    f.count++;
-    if (f.count < this.o.max) return;
-    const b = this.o.backoff;
-    if (!b) f.lockedUntil = f.since + this.o.windowMs;
-    else {
-      f.lockMs = f.lockMs ? Math.min(f.lockMs * 2, b.maxLockMs) : b.lockMs;
-      f.lockedUntil = this.now() + f.lockMs;
-    }
-  }
-
-  succeed(ip: string) {
-    this.failures.delete(ip);
-  }
-}
+export {
+  BASIC_LIMITS,
+  clientKey,
+  LoginLimiter,
+  MAX_TRACKED_ADDRESSES,
+  type LimiterOptions,
+} from '@central/protocol/login-limiter';
 
 export const tooManyAttempts = (reply: FastifyReply, waitMs: number) => {
   void reply.header('Retry-After', String(Math.ceil(waitMs / 1000)));
@@ -135,26 +66,48 @@ function checkCsrf(req: FastifyRequest) {
   );
 }
 
-/** Returns whether a Cookie header carries a valid UI session (see ui/session.ts). */
-export type SessionCheck = (cookieHeader: string | undefined) => boolean;
+/**
+ * A browser attaches cached Basic credentials and the session cookie to requests other sites make it
+ * send. Those can be simple form posts (text/plain, urlencoded, multipart) or no-cors fetches without a
+ * JSON type: `application/json` needs a CORS preflight, which Central never grants. So a write signed in
+ * this way must say it is JSON. A DELETE without a body is exempt: no other site can send a DELETE.
+ */
+export function checkJsonWrite(req: FastifyRequest) {
+  if (SAFE_METHODS.has(req.method)) return;
+  const hasBody =
+    Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+  if (req.method === 'DELETE' && !hasBody) return;
+  const type = String(req.headers['content-type'] ?? '')
+    .split(';')[0]!
+    .trim()
+    .toLowerCase();
+  if (type === 'application/json') return;
+  throw new ApiError(
+    415,
+    'unsupported_media_type',
+    'a change signed in with a password or the session cookie must send Content-Type: application/json',
+  );
+}
 
-export function requireAuth(
-  api: FastifyInstance,
-  creds: Credentials,
-  limiter: LoginLimiter,
-  session?: SessionCheck,
-) {
-  api.addHook('onRequest', async (req, reply) => {
+/** Resolves whether a Cookie header carries a valid, unrevoked UI session (see ui/session.ts). */
+export type SessionCheck = (cookieHeader: string | undefined) => Promise<boolean>;
+
+/**
+ * Failed credentials are counted (and locked-out addresses refused) for the whole app by
+ * http/login-guard.ts, not here: that also covers the routes with checks of their own.
+ */
+export function requireAuth(api: FastifyInstance, creds: Credentials, session?: SessionCheck) {
+  api.addHook('onRequest', async (req) => {
     const header = req.headers.authorization;
     // An Authorization header decides alone, as before; the cookie counts only without one.
-    if (!header && session?.(req.headers.cookie)) return checkCsrf(req);
-    const basic = header?.slice(0, 6).toLowerCase() === 'basic ';
-    if (basic) {
-      const wait = limiter.blockedFor(req.ip);
-      if (wait) throw tooManyAttempts(reply, wait);
+    if (!header && session && (await session(req.headers.cookie))) {
+      checkCsrf(req);
+      return checkJsonWrite(req);
     }
-    if (authorized(header, creds)) return;
-    if (basic) limiter.fail(req.ip);
+    if (authorized(header, creds)) {
+      if (!/^bearer\s/i.test(header!)) checkJsonWrite(req);
+      return;
+    }
     throw new ApiError(
       401,
       'unauthorized',

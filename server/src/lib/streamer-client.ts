@@ -2,7 +2,7 @@
 // against the SSRF policy at connect time (so DNS rebinding cannot swap in a forbidden address), never
 // follows redirects, and returns sanitized data. Errors are typed and never carry secrets or raw bodies.
 import { redactSecrets } from '@central/protocol';
-import { clusterAuthHeader, verifyClusterAuthHeader } from '@central/protocol/cluster-auth';
+import { clusterAuthHeader, verifyClusterAuthHeader, WriteSigner } from '@central/protocol/cluster-auth';
 import http from 'node:http';
 import https from 'node:https';
 import { isIP } from 'node:net';
@@ -117,6 +117,8 @@ export function createStreamerClient(o: StreamerClientOptions): StreamerClient {
   const httpAgent = new http.Agent(agentOptions);
   const httpsAgent = new https.Agent(agentOptions);
   const lookup = guardedLookup(o.policy);
+  // Streamers refuse a signature already used on a write: each write to one streamer gets its own second.
+  const writes = new WriteSigner();
 
   async function request(t: StreamerTarget, call: Call): Promise<Record<string, unknown>> {
     const url = new URL(streamerBaseUrl(t) + call.path);
@@ -133,7 +135,11 @@ export function createStreamerClient(o: StreamerClientOptions): StreamerClient {
       Accept: 'application/json',
       'User-Agent': o.userAgent ?? 'central',
     };
-    if (t.cluster_key) headers.Authorization = clusterAuthHeader(t.cluster_key, now());
+    if (t.cluster_key)
+      headers.Authorization =
+        call.method === 'GET'
+          ? clusterAuthHeader(t.cluster_key, now())
+          : await writes.header(`${url.protocol}//${url.host}`, t.cluster_key, now);
     if (body) {
       headers['Content-Type'] = 'application/json';
       headers['Content-Length'] = String(body.length);

@@ -7,7 +7,14 @@ import { badRequest } from '../http/errors.ts';
 import { StreamerError, type StreamerClient } from '../lib/streamer-client.ts';
 import { streamersRepo } from './repo.ts';
 
-/** The cluster key is a secret: shown on the streamer itself, never in list output. */
+const URL_FIELDS = ['api_url', 'public_payload_url', 'private_payload_url'] as const;
+/** `http://user:password@host/…` -> `http://host/…`, the rest as written (the last `@` ends userinfo). */
+const withoutUserinfo = (url: string) => url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1');
+
+/**
+ * The cluster key and the credentials in URLs are secrets: shown on the streamer itself (for editing),
+ * never in list output.
+ */
 export function streamerToWire(row: DocumentRow, list: boolean): Record<string, unknown> {
   const {
     config: nodeConfig,
@@ -23,6 +30,8 @@ export function streamerToWire(row: DocumentRow, list: boolean): Record<string, 
     ...rest,
   };
   if (!list && cluster_key !== undefined) out.cluster_key = cluster_key;
+  if (list)
+    for (const f of URL_FIELDS) if (typeof out[f] === 'string') out[f] = withoutUserinfo(out[f] as string);
   Object.assign(out, observed(row));
   if (nodeConfig) {
     const { cluster_key: nodeKey, ...nodeRest } = nodeConfig;

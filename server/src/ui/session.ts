@@ -1,11 +1,13 @@
 // Sign-in for the web UI: POST /ui/api/session checks the EDIT_AUTH login and sets an HttpOnly session
-// cookie that the API accepts in place of an Authorization header (http/auth.ts). The cookie is
-// stateless: `<base64url(login)>.<expiresMs>.<mac>`, the MAC keyed by a key derived from API_KEY, so
+// cookie that the API accepts in place of an Authorization header (http/auth.ts). The cookie is signed:
+// `<base64url(login)>.<expiresMs>.<sessionId>.<mac>`, the MAC keyed by a key derived from API_KEY, so
 // every Central process sharing the key accepts it, and changing API_KEY or the EDIT_AUTH login or
-// password ends every session.
-import { createHash, createHmac } from 'node:crypto';
+// password ends every session. Sign-out records the random session id in the database
+// (ui_session_revocations), which every process checks, so it ends that session everywhere at once.
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
+  checkJsonWrite,
   LoginLimiter,
   safeEqual,
   tooManyAttempts,
@@ -15,6 +17,7 @@ import {
 import { ApiError, badRequest, errorBody } from '../http/errors.ts';
 import type { Clock } from '../lib/clock.ts';
 import { isRecord } from '../lib/objects.ts';
+import type { Revocations } from './repo.ts';
 
 export const SESSION_COOKIE = 'central_session';
 export const SESSION_MAX_AGE_S = 12 * 60 * 60;
@@ -26,6 +29,13 @@ export const SIGN_IN_LIMITS: LimiterOptions = {
 };
 const MAX_FIELD = 1024;
 const MAX_COOKIES = 8;
+const SESSION_ID = /^[A-Za-z0-9_-]{22}$/;
+
+export interface Session {
+  login: string;
+  id: string;
+  expires: number;
+}
 
 /** Issues and verifies session cookie values for the configured EDIT_AUTH account. */
 export class Sessions {
@@ -35,6 +45,7 @@ export class Sessions {
   constructor(
     creds: Credentials,
     private readonly now: () => number,
+    private readonly revocations: Revocations,
   ) {
     this.key = createHmac('sha256', creds.apiKey).update('central-ui-session').digest();
     const a = creds.editAuth;
@@ -43,8 +54,8 @@ export class Sessions {
       : null;
   }
 
-  private sign(login: string, expires: string): string {
-    const head = `${Buffer.from(login).toString('base64url')}.${expires}`;
+  private sign(login: string, expires: string, id: string): string {
+    const head = `${Buffer.from(login).toString('base64url')}.${expires}.${id}`;
     const mac = createHmac('sha256', this.key)
       .update(`${head}.${this.account?.passwordDigest ?? ''}`)
       .digest('base64url');
@@ -54,27 +65,37 @@ export class Sessions {
   /** A new session for the EDIT_AUTH login (which must be configured). */
   issue(): string {
     if (!this.account) throw new Error('no EDIT_AUTH account to sign in to');
-    return this.sign(this.account.login, String(this.now() + SESSION_MAX_AGE_S * 1000));
+    const id = randomBytes(16).toString('base64url');
+    return this.sign(this.account.login, String(this.now() + SESSION_MAX_AGE_S * 1000), id);
   }
 
-  /** The login of a valid, unexpired session value, else null. */
-  verify(value: string): string | null {
+  /** The session of a correctly signed, unexpired value (revocation not checked), else null. */
+  verify(value: string): Session | null {
     if (!this.account) return null;
     const parts = value.split('.');
-    if (parts.length !== 3 || !/^\d{1,15}$/.test(parts[1]!)) return null;
+    if (parts.length !== 4 || !/^\d{1,15}$/.test(parts[1]!) || !SESSION_ID.test(parts[2]!)) return null;
     // The expected value is rebuilt from the configured login: one constant-time comparison checks the
-    // login, the expiry as written and the MAC together.
-    const ok = safeEqual(this.sign(this.account.login, parts[1]!), value);
-    return ok && Number(parts[1]) > this.now() ? this.account.login : null;
+    // login, the expiry and the id as written and the MAC together.
+    const ok = safeEqual(this.sign(this.account.login, parts[1]!, parts[2]!), value);
+    const expires = Number(parts[1]);
+    return ok && expires > this.now() ? { login: this.account.login, id: parts[2]!, expires } : null;
   }
 
-  /** The login of the first valid session cookie in a Cookie header, else null. */
-  fromHeader(cookieHeader: string | undefined): string | null {
+  /** The first valid, unrevoked session among a Cookie header's session cookies, else null. */
+  async fromHeader(cookieHeader: string | undefined): Promise<Session | null> {
     for (const value of cookieValues(cookieHeader, SESSION_COOKIE)) {
-      const login = this.verify(value);
-      if (login) return login;
+      const session = this.verify(value);
+      if (session && !(await this.revocations.isRevoked(session.id))) return session;
     }
     return null;
+  }
+
+  /** Sign-out: every correctly signed session in the header ends, in every process. */
+  async revoke(cookieHeader: string | undefined): Promise<void> {
+    for (const value of cookieValues(cookieHeader, SESSION_COOKIE)) {
+      const session = this.verify(value);
+      if (session) await this.revocations.revoke(session.id, session.expires, this.now());
+    }
   }
 }
 
@@ -126,12 +147,14 @@ export function sessionRoutes(app: FastifyInstance, creds: Credentials, sessions
   app.register(async (ui) => {
     ui.addHook('onRequest', async (_req, reply) => void reply.header('cache-control', 'no-store'));
     ui.get('/ui/api/session', async (req, reply) => {
-      const login = sessions.fromHeader(req.headers.cookie);
-      if (login) return { login, edit_auth: true };
+      const session = await sessions.fromHeader(req.headers.cookie);
+      if (session) return { login: session.login, edit_auth: true };
       const item = { status: '401', code: 'unauthorized', title: 'not signed in' };
       return reply.status(401).send({ ...errorBody([item]), edit_auth: creds.editAuth !== null });
     });
     ui.post('/ui/api/session', async (req, reply) => {
+      // A sign-in another site's form makes the browser send would sign the user in to its account.
+      checkJsonWrite(req);
       const given = parseSignIn(req.body);
       if (!creds.editAuth) throw new ApiError(409, 'edit_auth_not_configured', NOT_CONFIGURED);
       const wait = limiter.blockedFor(req.ip);
@@ -145,6 +168,7 @@ export function sessionRoutes(app: FastifyInstance, creds: Credentials, sessions
       return { login: creds.editAuth.login };
     });
     ui.delete('/ui/api/session', async (req, reply) => {
+      await sessions.revoke(req.headers.cookie);
       setCookie(req, reply, '', 0);
       return reply.status(204).send();
     });

@@ -6,19 +6,47 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
-export const CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  // The player loads HLS (and previews) straight from the streamers, which are other hosts.
-  "img-src 'self' data: http: https:",
-  "media-src 'self' blob: http: https:",
-  "connect-src 'self' http: https:",
-  "worker-src 'self' blob:",
-  "frame-ancestors 'none'",
-  "base-uri 'none'",
-  "form-action 'self'",
-].join('; ');
+/** Streamer origins listed in connect-src at most (about 40 bytes each in every page's header). */
+export const MAX_CSP_ORIGINS = 200;
+
+/**
+ * The UI's policy. Scripts may connect to Central and to `playbackOrigins` (the registered streamers,
+ * where the player loads HLS from), never to any other host.
+ */
+export function cspFor(playbackOrigins: readonly string[]): string {
+  const origins = playbackOrigins.slice(0, MAX_CSP_ORIGINS).filter((o) => cspOrigin(o) === o);
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self' 'unsafe-inline'",
+    // The player loads HLS (and previews) straight from the streamers, which are other hosts.
+    "img-src 'self' data: http: https:",
+    "media-src 'self' blob: http: https:",
+    ["connect-src 'self'", ...origins].join(' '),
+    "worker-src 'self' blob:",
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+  ].join('; ');
+}
+
+export const CSP = cspFor([]);
+
+/**
+ * `scheme://host[:port]` of an http(s) URL when it is safe inside a CSP header, else null. A URL's origin
+ * may hold `;`, `*` or quotes in its host name (WHATWG allows them), which would change the policy.
+ */
+export function cspOrigin(url: string): string | null {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return null;
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') return null;
+  const host = /^\[[0-9a-f:.]+\]$/i.test(u.hostname) || /^[a-z0-9.-]+$/i.test(u.hostname);
+  return host && /^\d*$/.test(u.port) ? `${u.protocol}//${u.host}` : null;
+}
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -61,12 +89,27 @@ export function defaultWebDir(from = path.dirname(fileURLToPath(import.meta.url)
   return path.resolve(from, '../../../web/dist');
 }
 
-function htmlHeaders(reply: FastifyReply) {
+function htmlHeaders(reply: FastifyReply, csp = CSP) {
   void reply.headers({
-    'content-security-policy': CSP,
+    'content-security-policy': csp,
     'x-content-type-options': 'nosniff',
     'referrer-policy': 'same-origin',
   });
+}
+
+/**
+ * The page's policy, rebuilt from the streamer origins at most every CSP_TTL_MS (index.html is public:
+ * a flood of page loads must not become a flood of queries). Without the database: Central only.
+ */
+const CSP_TTL_MS = 1000;
+function cachedPolicy(origins: () => Promise<readonly string[]>) {
+  let cached: { at: number; csp: Promise<string> } | null = null;
+  return (): Promise<string> => {
+    const now = Date.now();
+    if (!cached || now - cached.at >= CSP_TTL_MS)
+      cached = { at: now, csp: origins().then(cspFor, () => CSP) };
+    return cached.csp;
+  };
 }
 
 /** The file under `root` that a URL path names, or null when the path tries to leave it. */
@@ -88,9 +131,16 @@ async function statFile(file: string): Promise<fs.Stats | null> {
   return st?.isFile() ? st : null;
 }
 
-function sendFile(req: FastifyRequest, reply: FastifyReply, file: string, st: fs.Stats, cache: string) {
+function sendFile(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  file: string,
+  st: fs.Stats,
+  cache: string,
+  csp = CSP,
+) {
   const type = TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
-  if (type.startsWith('text/html')) htmlHeaders(reply);
+  if (type.startsWith('text/html')) htmlHeaders(reply, csp);
   const etag = `W/"${st.size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`;
   void reply.headers({
     'content-type': type,
@@ -104,15 +154,24 @@ function sendFile(req: FastifyRequest, reply: FastifyReply, file: string, st: fs
   return req.method === 'HEAD' ? reply.send() : reply.send(fs.createReadStream(file));
 }
 
-/** `apiPrefixes`: paths the UI never answers for, so that their unknown URLs stay JSON 404s. */
-export function staticRoutes(app: FastifyInstance, webDir: string, apiPrefixes: readonly string[]) {
+/**
+ * `apiPrefixes`: paths the UI never answers for, so that their unknown URLs stay JSON 404s.
+ * `playbackOrigins`: the streamers' origins for the page's CSP (read at most every few seconds).
+ */
+export function staticRoutes(
+  app: FastifyInstance,
+  webDir: string,
+  apiPrefixes: readonly string[],
+  playbackOrigins: () => Promise<readonly string[]> = async () => [],
+) {
+  const pagePolicy = cachedPolicy(playbackOrigins);
   const underApi = (p: string) => apiPrefixes.some((prefix) => p === prefix || p.startsWith(`${prefix}/`));
   const root = path.resolve(webDir);
   const index = path.join(root, 'index.html');
   const serveIndex = async (req: FastifyRequest, reply: FastifyReply) => {
     // Looked up on every request: building the UI while Central runs needs no restart.
     const st = await statFile(index);
-    if (st) return sendFile(req, reply, index, st, 'no-cache');
+    if (st) return sendFile(req, reply, index, st, 'no-cache', await pagePolicy());
     htmlHeaders(reply);
     return reply
       .status(503)

@@ -1,9 +1,9 @@
 // The streamer API Central uses, under /streamer/api/v3 (and Flussonic's older /flussonic/api/v3):
 // config, config/stats, streams, probes. Central signs its calls with the cluster key; people use the
-// admin login (Basic login:password, or Bearer <password>).
-import { safeEqual, verifyClusterAuthHeader } from '@central/protocol/cluster-auth';
+// admin login (Basic login:password, or Bearer <password>); see auth.ts.
 import { inputsProblem } from '@central/protocol/input-rules';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { requireAuth } from './auth.ts';
 import { errorBody, listStreams, parseConfigPut, type Reply } from './list.ts';
 
 export interface ApiDeps {
@@ -27,25 +27,6 @@ export interface ApiDeps {
 
 const PREFIXES = ['/streamer/api/v3', '/flussonic/api/v3'];
 const MAX_BODY = 1024 * 1024;
-
-export function authorized(header: string | undefined, d: ApiDeps, now: number): boolean {
-  if (!header) return false;
-  const key = d.clusterKey();
-  if (/^cluster\s/i.test(header)) return key !== null && verifyClusterAuthHeader(header, key, now);
-  const auth = d.editAuth;
-  if (!auth) return false;
-  const [scheme, value = ''] = header.trim().split(/\s+/, 2);
-  if (scheme?.toLowerCase() === 'bearer') return safeEqual(value, auth.password);
-  if (scheme?.toLowerCase() !== 'basic') return false;
-  const decoded = Buffer.from(value, 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  const login = colon < 0 ? decoded : decoded.slice(0, colon);
-  const password = colon < 0 ? '' : decoded.slice(colon + 1);
-  // Both comparisons always run: a short-circuit would tell a wrong login from a wrong password.
-  const okLogin = safeEqual(login, auth.login);
-  const okPassword = safeEqual(password, auth.password);
-  return okLogin && okPassword;
-}
 
 function send(reply: FastifyReply, [status, body]: Reply) {
   return body === undefined ? reply.code(status).send() : reply.code(status).send(body);
@@ -101,6 +82,12 @@ function streamRoutes(api: FastifyInstance, d: ApiDeps) {
 }
 
 function api(app: FastifyInstance, d: ApiDeps) {
+  // Answers carry the config_external URL (with Central's key) and stream inputs: never kept by a cache,
+  // never read as another type.
+  app.addHook('onSend', async (_req, reply, payload) => {
+    void reply.header('x-content-type-options', 'nosniff').header('cache-control', 'no-store');
+    return payload;
+  });
   app.get('/monitoring/liveness', async () => d.whoami(Date.now()));
   app.get('/monitoring/readiness', async (_req, reply) =>
     d.ready()
@@ -108,11 +95,7 @@ function api(app: FastifyInstance, d: ApiDeps) {
       : send(reply, [503, errorBody(503, 'not_ready', 'The stream list is not loaded yet')]),
   );
   app.register(async (secured) => {
-    secured.addHook('onRequest', async (req, reply) => {
-      if (authorized(req.headers.authorization, d, Date.now())) return;
-      reply.header('www-authenticate', 'Basic realm="streamer"');
-      await send(reply, [401, errorBody(401, 'unauthorized', 'Authorization is required')]);
-    });
+    requireAuth(secured, d);
     secured.get('/config', async () => d.config(Date.now()));
     secured.put('/config', async (req, reply) => {
       const put = parseConfigPut(req.body);

@@ -168,7 +168,7 @@ export class ConfigExternalPoller {
         }
         if (a.status < 200 || a.status > 299) {
           const code = a.status === 401 || a.status === 403 ? 'invalid_authorization' : undefined;
-          throw new PullError('invalid_request', a.status, `HTTP ${a.status}: ${a.body.slice(0, 200)}`, code);
+          throw new PullError('invalid_request', a.status, httpError(a.status), code);
         }
         const body = parseList(a.body, a.status);
         for (const s of body.streams) streams.set(s.name, s);
@@ -177,7 +177,7 @@ export class ConfigExternalPoller {
           return { kind: 'full', streams, features: this.features };
         }
         if (seen.has(body.next))
-          throw new PullError('malformed_json', a.status, `cursor loop at ${body.next}`);
+          throw new PullError('malformed_json', a.status, 'the pages loop (a cursor came back)');
         seen.add(body.next);
         cursor = body.next;
       }
@@ -200,7 +200,7 @@ export class ConfigExternalPoller {
       for (let page = 0; page < MAX_PAGES; page++) {
         const a = await this.fetchPage(path, false, cursor, names);
         if (a.status < 200 || a.status > 299)
-          throw new PullError('invalid_request', a.status, `HTTP ${a.status}: ${a.body.slice(0, 200)}`);
+          throw new PullError('invalid_request', a.status, httpError(a.status));
         const body = parseList(a.body, a.status);
         for (const s of body.streams) if (names.includes(s.name)) streams.set(s.name, s);
         if (body.next === null) return { kind: 'found', streams };
@@ -268,6 +268,9 @@ export class ConfigExternalPoller {
     });
   }
 }
+
+/** Status and standard reason only: the body (any error page) never reaches server_stats or the log. */
+const httpError = (status: number) => `HTTP ${status} ${http.STATUS_CODES[status] ?? ''}`.trim();
 
 function failure(e: unknown, during: 'refresh' | 'request') {
   const err =

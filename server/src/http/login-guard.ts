@@ -1,0 +1,49 @@
+// Failed credentials count against the client's address on every route of the app, whoever checks
+// them: the API (Bearer, Basic), the pull endpoints (403 forbidden), /metrics and the UI sign-in. A
+// request that presents credentials from a locked-out address is refused with 429 before anything
+// checks them, so even the right ones wait. Requests without credentials are neither counted nor
+// refused (the probes, the UI's own files, a browser's first unauthenticated call).
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { tooManyAttempts, type LoginLimiter } from './auth.ts';
+
+const SIGN_IN = '/ui/api/session';
+/** Codes of a 403 that mean "these credentials are wrong" (not e.g. `csrf`). */
+const CREDENTIAL_CODES = new Set(['forbidden', 'unauthorized']);
+
+/** An Authorization header of any scheme, or a sign-in's login and password. */
+function presentsCredentials(req: FastifyRequest): boolean {
+  if (req.headers.authorization !== undefined) return true;
+  return req.method === 'POST' && req.url.split('?')[0] === SIGN_IN;
+}
+
+function errorCode(payload: unknown): string | null {
+  const text = typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString() : null;
+  if (text === null || text.length > 64 * 1024) return null;
+  try {
+    const body = JSON.parse(text) as { errors?: { code?: unknown }[] };
+    const code = body.errors?.[0]?.code;
+    return typeof code === 'string' ? code : null;
+  } catch {
+    return null;
+  }
+}
+
+function isCredentialFailure(status: number, payload: unknown): boolean {
+  if (status === 401) return true;
+  if (status !== 403) return false;
+  const code = errorCode(payload);
+  return code !== null && CREDENTIAL_CODES.has(code);
+}
+
+/** Installs the app-wide check (onRequest) and count (onSend) of failed credentials. */
+export function guardLogins(app: FastifyInstance, limiter: LoginLimiter) {
+  app.addHook('onRequest', async (req, reply) => {
+    if (!presentsCredentials(req)) return;
+    const wait = limiter.blockedFor(req.ip);
+    if (wait) throw tooManyAttempts(reply, wait);
+  });
+  app.addHook('onSend', async (req, reply, payload) => {
+    if (presentsCredentials(req) && isCredentialFailure(reply.statusCode, payload)) limiter.fail(req.ip);
+    return payload;
+  });
+}
