@@ -4,7 +4,8 @@ import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import type { Db } from './db/index.ts';
 import { LoginLimiter, requireAuth } from './http/auth.ts';
-import { ApiError, installErrorHandler } from './http/errors.ts';
+import { installErrorHandler } from './http/errors.ts';
+import { parseJsonBody } from './http/json-body.ts';
 import { guardLogins } from './http/login-guard.ts';
 import { RequestLog, routeOf } from './http/request-log.ts';
 import { securityHeaders } from './http/security-headers.ts';
@@ -44,21 +45,6 @@ export interface AppDeps {
   client?: StreamerClient;
   /** Shared by the HTTP and HTTPS apps and the fleet loops; without one the app has its own. */
   metrics?: Metrics;
-}
-
-/** Clients send `Content-Type: application/json` even on GET and DELETE with no body; curl users
- * often send none at all. Every body is read as JSON; an empty one is no body. */
-function parseJsonBody(_req: unknown, body: string, done: (err: Error | null, value?: unknown) => void) {
-  if (body.trim() === '') return done(null, undefined);
-  try {
-    done(null, JSON.parse(body));
-  } catch (e) {
-    done(
-      new ApiError(400, 'malformed_json', `request body is not valid JSON: ${(e as Error).message}`, {
-        pointer: '',
-      }),
-    );
-  }
 }
 
 export function buildApp(deps: AppDeps): FastifyInstance {
