@@ -60,6 +60,8 @@ export function clientKey(ip: string): string {
   return ipv6Prefix64(bare.toLowerCase()) ?? bare;
 }
 
+const scoped = (ip: string, scope: string) => (scope ? `${clientKey(ip)} ${scope}` : clientKey(ip));
+
 export class LoginLimiter {
   private readonly failures = new Map<string, Failures>();
   private readonly o: LimiterOptions;
@@ -103,14 +105,17 @@ export class LoginLimiter {
     if (this.failures.size >= this.maxEntries) this.failures.delete(this.failures.keys().next().value!);
   }
 
-  /** Milliseconds this address must still wait; 0 when it may try. */
-  blockedFor(ip: string): number {
-    const f = this.current(clientKey(ip));
+  /**
+   * Milliseconds this address must still wait; 0 when it may try. `scope` counts an address's attempts
+   * at one secret apart from its others (a streamer's pull key: see http/login-guard.ts).
+   */
+  blockedFor(ip: string, scope = ''): number {
+    const f = this.current(scoped(ip, scope));
     return f ? Math.max(0, f.lockedUntil - this.now()) : 0;
   }
 
-  fail(ip: string) {
-    const key = clientKey(ip);
+  fail(ip: string, scope = '') {
+    const key = scoped(ip, scope);
     let f = this.current(key);
     if (!f) {
       if (this.failures.size >= this.maxEntries) this.evict();
@@ -127,7 +132,7 @@ export class LoginLimiter {
     }
   }
 
-  succeed(ip: string) {
-    this.failures.delete(clientKey(ip));
+  succeed(ip: string, scope = '') {
+    this.failures.delete(scoped(ip, scope));
   }
 }

@@ -62,7 +62,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   installErrorHandler(app);
   // Before any route: failed credentials count on every route, whoever checks them.
   const limiter = new LoginLimiter(() => clock.now());
-  guardLogins(app, limiter);
+  guardLogins(app, limiter, () => clock.now());
   const privatePaths = [...API_PREFIXES, '/ui/api', METRICS_PATH];
   securityHeaders(app, privatePaths);
   // While stopping, answers to requests still in flight close their connection: a keep-alive one left

@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { pgliteBackend } from '../../test-kit/backends.ts';
 import { startTestApp, TEST_API_KEY, TEST_EDIT_AUTH, type TestApp } from '../../test-kit/app.ts';
 import { BASIC_LIMITS, clientKey, LoginLimiter, MAX_TRACKED_ADDRESSES } from '../src/http/auth.ts';
+import { PULL_LIMITS } from '../src/http/login-guard.ts';
 
 const P = '/central/api/v3';
 const basic = (u: string, p: string) => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
@@ -51,6 +52,26 @@ describe('failed credentials are limited on every route', () => {
     assert.equal(other.statusCode, 200, 'other addresses are not affected');
   });
 
+  test("one streamer's stale key locks out its own pulls only, not its neighbours behind one address", async () => {
+    const ip = '192.0.2.12';
+    assert.equal((await t.call('PUT', `${P}/streamers/s2`, { api_url: 'http://192.0.2.2' })).statusCode, 200);
+    const keyOf = async (h: string) =>
+      ((await t.call('GET', `${P}/streamers/${h}/pull_key`)).json() as { pull_key: string }).pull_key;
+    const pull = (h: string, key: string) => req(ip, 'GET', `${P}/streamers/${h}/streams`, `Bearer ${key}`);
+    for (let i = 0; i < BASIC_LIMITS.max; i++) assert.equal((await pull('s1', `stale-${i}`)).statusCode, 403);
+    assert.equal((await pull('s1', await keyOf('s1'))).statusCode, 429, 's1 waits, even with its key');
+    assert.equal((await pull('s2', await keyOf('s2'))).statusCode, 200, 's2 behind the same address pulls');
+    assert.equal((await req(ip, 'GET', `${P}/streams`, `Bearer ${TEST_API_KEY}`)).statusCode, 200);
+    // Guessing across hostnames is bounded too: every pull failure of the address counts together.
+    const ip2 = '192.0.2.13';
+    for (let i = 0; i < PULL_LIMITS.max; i++)
+      assert.equal((await req(ip2, 'GET', `${P}/streamers/h${i}/streams`, 'Bearer x')).statusCode, 403);
+    const s2 = await req(ip2, 'GET', `${P}/streamers/s2/streams`, `Bearer ${await keyOf('s2')}`);
+    assert.equal(s2.statusCode, 429);
+    t.clock.advance(61_000);
+    assert.equal((await pull('s1', await keyOf('s1'))).statusCode, 200, 'the lock-out ends');
+  });
+
   test('wrong Bearer keys lock out; a write with the right key then changes nothing', async () => {
     const ip = '192.0.2.20';
     for (let i = 0; i < BASIC_LIMITS.max; i++)
@@ -62,14 +83,18 @@ describe('failed credentials are limited on every route', () => {
     assert.equal((await req(ip, 'GET', `${P}/streams`, `Bearer ${TEST_API_KEY}`)).statusCode, 200);
   });
 
-  test('Basic, /metrics and mixed schemes share one count per address', async () => {
+  test('Basic, Bearer and /metrics share one count per address', async () => {
     const ip = '192.0.2.30';
     for (let i = 0; i < 4; i++)
       assert.equal((await req(ip, 'GET', `${P}/streams`, basic('admin', `g${i}`))).statusCode, 401);
     for (let i = 0; i < 3; i++)
       assert.equal((await req(ip, 'GET', '/metrics', `Bearer g${i}`)).statusCode, 401);
+    // Pull failures count per streamer (the test above), not against the address's API logins.
     for (let i = 0; i < 3; i++)
       assert.equal((await req(ip, 'GET', `${P}/streamers/s1/streams`, `Bearer g${i}`)).statusCode, 403);
+    assert.equal((await req(ip, 'GET', `${P}/streams`, RIGHT_BASIC)).statusCode, 200);
+    for (let i = 0; i < 3; i++)
+      assert.equal((await req(ip, 'GET', `${P}/streamers`, `Bearer g${i}`)).statusCode, 401);
     assert.equal((await req(ip, 'GET', `${P}/streams`, RIGHT_BASIC)).statusCode, 429);
     assert.equal((await req(ip, 'GET', '/metrics', `Bearer ${TEST_API_KEY}`)).statusCode, 429);
   });

@@ -3,8 +3,18 @@
 // request that presents credentials from a locked-out address is refused with 429 before anything
 // checks them, so even the right ones wait. Requests without credentials are neither counted nor
 // refused (the probes, the UI's own files, a browser's first unauthenticated call).
+//
+// The pull endpoints are counted per address and streamer: each streamer has a key of its own, so one
+// streamer left with a stale key locks out only its own pulls, never those of the streamers sharing its
+// address (a NAT), nor people's API calls from there. All of an address's pull failures also count
+// together at a higher limit, so trying keys across many hostnames stays bounded.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { tooManyAttempts, type LoginLimiter } from './auth.ts';
+import { LoginLimiter, tooManyAttempts } from './auth.ts';
+
+/** Pull failures of one address over all hostnames, a minute, before its pulls wait. */
+export const PULL_LIMITS = { max: 100, windowMs: 60_000 };
+const PULL_PATH =
+  /^\/(?:central|streamer)\/api\/v3\/streamers\/([^/?]{1,256})\/(?:streams|update-streams|dynamic-streams|srt_port_resolve)(?:[/?]|$)/;
 
 const SIGN_IN = '/ui/api/session';
 /** Codes of a 403 that mean "these credentials are wrong" (not e.g. `csrf`). */
@@ -35,15 +45,26 @@ function isCredentialFailure(status: number, payload: unknown): boolean {
   return code !== null && CREDENTIAL_CODES.has(code);
 }
 
+/** The scope of a request's attempts: `pull:<hostname>` on the pull endpoints, else the address alone. */
+function scopeOf(req: FastifyRequest): string {
+  const m = PULL_PATH.exec(req.url);
+  return m ? `pull:${m[1]!}` : '';
+}
+
 /** Installs the app-wide check (onRequest) and count (onSend) of failed credentials. */
-export function guardLogins(app: FastifyInstance, limiter: LoginLimiter) {
+export function guardLogins(app: FastifyInstance, limiter: LoginLimiter, now: () => number) {
+  const pulls = new LoginLimiter(now, PULL_LIMITS);
   app.addHook('onRequest', async (req, reply) => {
     if (!presentsCredentials(req)) return;
-    const wait = limiter.blockedFor(req.ip);
+    const scope = scopeOf(req);
+    const wait = Math.max(limiter.blockedFor(req.ip, scope), scope ? pulls.blockedFor(req.ip) : 0);
     if (wait) throw tooManyAttempts(reply, wait);
   });
   app.addHook('onSend', async (req, reply, payload) => {
-    if (presentsCredentials(req) && isCredentialFailure(reply.statusCode, payload)) limiter.fail(req.ip);
+    if (!presentsCredentials(req) || !isCredentialFailure(reply.statusCode, payload)) return payload;
+    const scope = scopeOf(req);
+    limiter.fail(req.ip, scope);
+    if (scope) pulls.fail(req.ip);
     return payload;
   });
 }
