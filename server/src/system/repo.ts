@@ -20,7 +20,12 @@ export async function fleetCounts(db: Queryable, leaseName: string): Promise<Fle
   const lease = await leaseHolder(db, leaseName);
   return {
     streamers: counts(streamers.rows),
-    streams: { running: streams.running, waiting: streams.waiting, error: streams.failing, disabled: streams.disabled },
+    streams: {
+      running: streams.running,
+      waiting: streams.waiting,
+      error: streams.failing,
+      disabled: streams.disabled,
+    },
     leaseEpoch: lease?.epoch ?? 0,
   };
 }
