@@ -4,6 +4,7 @@
 import { inputsProblem } from '@central/protocol/input-rules';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { requireAuth } from './auth.ts';
+import { jsonBodies } from './body.ts';
 import { errorBody, listStreams, parseConfigPut, type Reply } from './list.ts';
 
 export interface ApiDeps {
@@ -82,6 +83,7 @@ function streamRoutes(api: FastifyInstance, d: ApiDeps) {
 }
 
 function api(app: FastifyInstance, d: ApiDeps) {
+  jsonBodies(app);
   // Answers carry the config_external URL (with Central's key) and stream inputs: never kept by a cache,
   // never read as another type.
   app.addHook('onSend', async (_req, reply, payload) => {
