@@ -1,9 +1,10 @@
 // Flussonic inter-server auth, used by Central on every call to a streamer and checked by streamers:
 // `Authorization: Cluster <unix_seconds>:<hex(sha1("<unix_seconds>:<cluster_key>"))>`. The format is
 // Flussonic's (GF-auth `ClusterKey.ToHeader`), so Central's signatures work on real Media Servers
-// unchanged. The signature covers only the time and the key, so a checker must keep the window short
-// and refuse a second use of one signature on a write (ReplayCache); a signer must then never send two
-// writes to one server in the same second (WriteSigner).
+// unchanged. The signature covers only the time and the key, not the method, path or body, so a checker
+// keeps the window short and lets a write through only with a signature it has never seen, on a read
+// either (ReplayCache): whoever watches Central's polls cannot turn one into a write. A signer then
+// never sends a write with a second already used for any call to that server (ClusterSigner).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -21,7 +22,10 @@ const headerCache = new Map<string, { seconds: number; header: string }>();
 
 /** Signed once per key per second: a fleet poll sends thousands with the same few keys. */
 export function clusterAuthHeader(clusterKey: string, nowMs: number): string {
-  const seconds = Math.floor(nowMs / 1000);
+  return headerAt(clusterKey, Math.floor(nowMs / 1000));
+}
+
+function headerAt(clusterKey: string, seconds: number): string {
   const hit = headerCache.get(clusterKey);
   if (hit?.seconds === seconds) return hit.header;
   const header = `Cluster ${seconds}:${signature(seconds, clusterKey)}`;
@@ -30,6 +34,12 @@ export function clusterAuthHeader(clusterKey: string, nowMs: number): string {
   return header;
 }
 
+/**
+ * The one accepted form: the second in canonical decimal (no leading zeros, which would give one
+ * signature many spellings) and 40 hex digits.
+ */
+const CLUSTER_HEADER = /^Cluster\s+(0|[1-9]\d{0,11}):([0-9a-fA-F]{40})$/;
+
 /** True when `header` is a Cluster signature made with `clusterKey` within `maxSkewMs` of `nowMs`. */
 export function verifyClusterAuthHeader(
   header: string | undefined,
@@ -37,7 +47,7 @@ export function verifyClusterAuthHeader(
   nowMs: number,
   maxSkewMs = CLUSTER_MAX_SKEW_MS,
 ): boolean {
-  const m = /^Cluster\s+(\d{1,12}):([0-9a-fA-F]{40})$/.exec(header?.trim() ?? '');
+  const m = CLUSTER_HEADER.exec(header?.trim() ?? '');
   if (!m || !clusterKey) return false;
   const seconds = Number(m[1]);
   if (Math.abs(seconds * 1000 - nowMs) > maxSkewMs) return false;
@@ -46,51 +56,95 @@ export function verifyClusterAuthHeader(
   return timingSafeEqual(Buffer.from(m[2]!.toLowerCase(), 'latin1'), expected);
 }
 
-/** The signed second of a well-formed Cluster header, else null. */
-function signedSeconds(header: string): number | null {
-  const m = /^Cluster\s+(\d{1,12}):[0-9a-fA-F]{40}$/.exec(header.trim());
-  return m ? Number(m[1]) : null;
+/** A verified header's identity: its second and signature, whatever the spelling. */
+function signatureOf(header: string): { id: string; seconds: number } | null {
+  const m = CLUSTER_HEADER.exec(header.trim());
+  return m ? { id: `${m[1]}:${m[2]!.toLowerCase()}`, seconds: Number(m[1]) } : null;
 }
 
 /**
- * Cluster signatures already used on a write, kept until they could no longer pass the time check.
- * Only verified signatures are recorded, and one key yields one per second, so the table stays small.
+ * Cluster signatures this server has seen, on any request, kept until they could no longer pass the
+ * time check. A write needs one never seen before. Only verified signatures are recorded, and one key
+ * yields one per second, so the table stays small (about 121 entries per key).
  */
 export class ReplayCache {
   private readonly seen = new Map<string, number>();
   constructor(private readonly maxSkewMs = CLUSTER_MAX_SKEW_MS) {}
 
-  /** Records a verified header; false when it was used before (a replay). */
+  /** Records a verified header used on a read. */
+  sawRead(header: string, nowMs: number): void {
+    this.record(header, nowMs);
+  }
+
+  /** Records a verified header used on a write; false when it was seen before (a replay). */
   firstUse(header: string, nowMs: number): boolean {
+    return this.record(header, nowMs);
+  }
+
+  private record(header: string, nowMs: number): boolean {
     for (const [h, until] of this.seen) {
       // Insertion order is roughly expiry order: stop at the first one still live.
       if (until > nowMs) break;
       this.seen.delete(h);
     }
-    const sig = header.trim().replace(/\s+/, ' ').toLowerCase();
-    if (this.seen.has(sig)) return false;
-    const seconds = signedSeconds(header);
-    this.seen.set(sig, (seconds ?? nowMs / 1000) * 1000 + this.maxSkewMs + 1000);
+    const sig = signatureOf(header);
+    if (!sig) return false;
+    if (this.seen.has(sig.id)) return false;
+    this.seen.set(sig.id, sig.seconds * 1000 + this.maxSkewMs + 1000);
     return true;
   }
 }
 
-/**
- * Signs writes so that no two to one server carry the same signature: a second write within the same
- * second waits for the next one (Flussonic's signature has a one-second resolution).
- */
-export class WriteSigner {
-  private readonly last = new Map<string, number>();
+interface Seconds {
+  /** The last second used on a read, and on a write. */
+  read: number;
+  write: number;
+  /** Seconds of writes sent and not yet answered: reads keep off them. */
+  pending: Set<number>;
+}
 
-  async header(server: string, clusterKey: string, now: () => number): Promise<string> {
-    const id = `${server}\u0000${clusterKey}`;
-    const current = Math.floor(now() / 1000);
-    const seconds = Math.max(current, (this.last.get(id) ?? 0) + 1);
-    if (this.last.size > 10_000) for (const [k, s] of this.last) if (s < current) this.last.delete(k);
-    this.last.set(id, seconds);
+/**
+ * Chooses the signed second of every call to a server so that no write ever carries a signature the
+ * server saw before: a write takes a second after any read or write so far (waiting for it when it is
+ * still to come), and until it is answered reads sign an earlier second (within the checker's window).
+ */
+export class ClusterSigner {
+  private readonly servers = new Map<string, Seconds>();
+
+  read(server: string, clusterKey: string, nowMs: number): string {
+    const s = this.entry(server, nowMs);
+    let seconds = Math.floor(nowMs / 1000);
+    while (s.pending.has(seconds)) seconds--;
+    s.read = Math.max(s.read, seconds);
+    return headerAt(clusterKey, seconds);
+  }
+
+  /** The header for a write and `done`, to call once the answer (or the failure) is in. */
+  async write(
+    server: string,
+    clusterKey: string,
+    now: () => number,
+  ): Promise<{ header: string; done: () => void }> {
+    const s = this.entry(server, now());
+    const seconds = Math.max(Math.floor(now() / 1000), s.read + 1, s.write + 1);
+    s.write = seconds;
+    s.pending.add(seconds);
     const wait = seconds * 1000 - now();
     if (wait > 0) await sleep(wait);
-    return `Cluster ${seconds}:${signature(seconds, clusterKey)}`;
+    return { header: headerAt(clusterKey, seconds), done: () => s.pending.delete(seconds) };
+  }
+
+  private entry(server: string, nowMs: number): Seconds {
+    let s = this.servers.get(server);
+    if (s) return s;
+    if (this.servers.size > 10_000) {
+      const old = Math.floor(nowMs / 1000) - 2 * (CLUSTER_MAX_SKEW_MS / 1000);
+      for (const [k, v] of this.servers)
+        if (v.pending.size === 0 && Math.max(v.read, v.write) < old) this.servers.delete(k);
+    }
+    s = { read: 0, write: 0, pending: new Set() };
+    this.servers.set(server, s);
+    return s;
   }
 }
 

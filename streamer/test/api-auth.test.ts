@@ -100,7 +100,8 @@ describe('streamer API authentication', () => {
   });
 
   test('a signature used on a write is refused the second time, and changes nothing', async () => {
-    const signed = clusterAuthHeader(KEY, Date.now());
+    // A second no earlier test has signed with (a write needs a signature never seen before).
+    const signed = clusterAuthHeader(KEY, Date.now() + 30_000);
     const first = await api.call('PUT', '/config', signed, { config_external: EXTERNAL });
     assert.equal(first.status, 200);
     assert.equal((await api.call('PUT', '/config', BASIC, { config_external: null })).status, 200);
@@ -109,6 +110,22 @@ describe('streamer API authentication', () => {
     assert.equal(api.s.state.saved.config_external ?? null, null, 'the admin change stands');
     // Reads may repeat a signature (Central polls several endpoints within one second).
     for (let i = 0; i < 2; i++) assert.equal((await api.call('GET', '/config', signed)).status, 200);
+  });
+
+  test('a signature seen on a read cannot carry a write: a watched poll does not take the streamer', async () => {
+    const victim = await start();
+    running.push(victim.s);
+    const polled = clusterAuthHeader(KEY, Date.now());
+    assert.equal((await victim.call('GET', '/config/stats', polled)).status, 200, "Central's poll");
+    const [seconds, sig] = polled.slice('Cluster '.length).split(':');
+    for (const header of [polled, `Cluster 0${seconds}:${sig}`, `Cluster 00${seconds}:${sig}`]) {
+      const res = await victim.call('PUT', '/config', header, { cluster_key: 'attacker-owned-key-123' });
+      assert.equal(res.status, 401, header);
+    }
+    assert.equal(victim.s.state.saved.cluster_key ?? null, null, 'the cluster key is unchanged');
+    assert.equal((await victim.call('GET', '/config', clusterAuthHeader(KEY, Date.now()))).status, 200);
+    const zeros = `Cluster 0${seconds}:${sig}`;
+    assert.equal((await victim.call('GET', '/config', zeros)).status, 401, 'one spelling per signature');
   });
 
   test('API answers are never cached nor sniffed', async () => {
@@ -132,6 +149,14 @@ describe('streamer API authentication', () => {
       await client.putConfig(target, { config_external: EXTERNAL });
       await client.putConfig(target, { config_external: null });
       await Promise.all([1, 2, 3].map(() => client.putConfig(target, { cluster_key: KEY })));
+      // Polls and writes interleaved: reads never spend the second a write is about to use.
+      await Promise.all(
+        [1, 2, 3, 4].flatMap(() => [
+          client.getConfig(target),
+          client.putConfig(target, { cluster_key: KEY }),
+          client.getConfig(target),
+        ]),
+      );
       assert.equal(fresh.s.state.saved.config_external ?? null, null);
     } finally {
       client.close();

@@ -2,7 +2,7 @@
 // against the SSRF policy at connect time (so DNS rebinding cannot swap in a forbidden address), never
 // follows redirects, and returns sanitized data. Errors are typed and never carry secrets or raw bodies.
 import { redactSecrets } from '@central/protocol';
-import { clusterAuthHeader, verifyClusterAuthHeader, WriteSigner } from '@central/protocol/cluster-auth';
+import { ClusterSigner, clusterAuthHeader, verifyClusterAuthHeader } from '@central/protocol/cluster-auth';
 import http from 'node:http';
 import https from 'node:https';
 import { isIP } from 'node:net';
@@ -117,8 +117,9 @@ export function createStreamerClient(o: StreamerClientOptions): StreamerClient {
   const httpAgent = new http.Agent(agentOptions);
   const httpsAgent = new https.Agent(agentOptions);
   const lookup = guardedLookup(o.policy);
-  // Streamers refuse a signature already used on a write: each write to one streamer gets its own second.
-  const writes = new WriteSigner();
+  // Streamers refuse a write whose signature they have seen before: the signer keeps reads and writes
+  // to one streamer on different seconds.
+  const signer = new ClusterSigner();
 
   async function request(t: StreamerTarget, call: Call): Promise<Record<string, unknown>> {
     const url = new URL(streamerBaseUrl(t) + call.path);
@@ -135,11 +136,12 @@ export function createStreamerClient(o: StreamerClientOptions): StreamerClient {
       Accept: 'application/json',
       'User-Agent': o.userAgent ?? 'central',
     };
-    if (t.cluster_key)
-      headers.Authorization =
-        call.method === 'GET'
-          ? clusterAuthHeader(t.cluster_key, now())
-          : await writes.header(`${url.protocol}//${url.host}`, t.cluster_key, now);
+    const server = `${url.protocol}//${url.host}`;
+    let done = () => {};
+    if (t.cluster_key && call.method === 'GET')
+      headers.Authorization = signer.read(server, t.cluster_key, now());
+    else if (t.cluster_key)
+      ({ header: headers.Authorization, done } = await signer.write(server, t.cluster_key, now));
     if (body) {
       headers['Content-Type'] = 'application/json';
       headers['Content-Length'] = String(body.length);
@@ -162,6 +164,8 @@ export function createStreamerClient(o: StreamerClientOptions): StreamerClient {
       if (call.method === 'GET' && e instanceof StreamerError && e.reused)
         return send(start, options, body, fail);
       throw e;
+    } finally {
+      done();
     }
   }
 

@@ -1,7 +1,7 @@
 // Who may use the streamer API: Central with the Cluster signature of the cluster key, people with the
 // admin login (Basic login:password, or Bearer <password>). Failed attempts of every kind count against
 // the client's address (10 a minute, then 429 until the minute is over, the right credentials
-// included), and a Cluster signature is good for one write only.
+// included), and a write needs a Cluster signature the streamer has never seen, on a read either.
 import { ReplayCache, safeEqual, verifyClusterAuthHeader } from '@central/protocol/cluster-auth';
 import { BASIC_LIMITS, LoginLimiter } from '@central/protocol/login-limiter';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -54,8 +54,12 @@ export function apiAuth(d: AuthDeps, now: () => number = Date.now) {
     }
     const t = now();
     let ok = authorized(header, d, t);
-    // A signature covers only its second and the key: a recorded write must not be played again.
-    if (ok && !READS.has(req.method) && /^cluster\s/i.test(header!)) ok = replays.firstUse(header!, t);
+    // A signature covers only its second and the key: one seen before (a recorded write, or any of
+    // Central's polls) must not carry a write.
+    if (ok && /^cluster\s/i.test(header!)) {
+      if (READS.has(req.method)) replays.sawRead(header!, t);
+      else ok = replays.firstUse(header!, t);
+    }
     if (ok) return;
     if (header !== undefined) limiter.fail(req.ip);
     return refuse(reply, 401, 'unauthorized', 'Authorization is required');
