@@ -246,6 +246,20 @@ describe('streamer client over HTTP', () => {
     });
   });
 
+  test('text PostgreSQL cannot store (NUL, lone surrogates) comes back storable, keys included', async () => {
+    // Written by hand: JSON.stringify would escape the surrogate the same way, but not every streamer is Node.
+    const raw =
+      '{"error":"a\\u0000b","license_txt":"\\ud800x","k\\u0000":{"\\udc00":"\\u0000"},"__proto__":{"p":1}}';
+    const s = await streamer((_req, res) =>
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(raw),
+    );
+    const got = await client().getConfig(s.target);
+    assert.deepEqual(got, { error: 'a\uFFFDb', license_txt: '\uFFFDx', 'k\uFFFD': { '\uFFFD': '\uFFFD' } });
+    assert.equal(({} as Record<string, unknown>).p, undefined);
+    const stats = await client().getStats(s.target);
+    assert.equal(stats.error, 'a\uFFFDb');
+  });
+
   test('listAllStreams follows next and stops on a repeated cursor', async () => {
     const pages: Record<string, unknown> = {
       '': {

@@ -6,6 +6,7 @@ import { ClusterSigner, clusterAuthHeader, verifyClusterAuthHeader } from '@cent
 import http from 'node:http';
 import https from 'node:https';
 import { isIP } from 'node:net';
+import { parseObject } from './streamer-json.ts';
 import { BLOCKED_CODE, checkAddress, guardedLookup, type NetPolicy } from './net-guard.ts';
 import {
   capString,
@@ -98,9 +99,6 @@ export interface StreamerClient {
   listAllStreams(t: StreamerTarget, maxPages?: number): Promise<StreamerStreamItem[]>;
   close(): void;
 }
-
-// JSON.parse makes "__proto__" an own key; dropping it keeps later Object.assign-style merges safe.
-const noProto = (key: string, value: unknown) => (key === '__proto__' ? undefined : value);
 
 interface Call {
   method: 'GET' | 'PUT';
@@ -302,17 +300,4 @@ function readBody(res: http.IncomingMessage, maxBytes: number, cb: BodyCallback)
   res.on('close', () => {
     if (!res.complete) cut();
   });
-}
-
-function parseObject(data: Buffer): Record<string, unknown> | null {
-  try {
-    const text = data.toString('utf8');
-    // The reviver costs a call per key of every item; only answers that could carry the key pay it.
-    // (An escaped key such as "\u005f_proto__" parses to the same name, so any \u escape pays too.)
-    const risky = text.includes('__proto__') || text.includes('\\u');
-    const value: unknown = risky ? JSON.parse(text, noProto) : JSON.parse(text);
-    return isRecord(value) ? value : null;
-  } catch {
-    return null;
-  }
 }
