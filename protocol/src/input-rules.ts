@@ -116,8 +116,13 @@ export interface InputUrl {
   port: number | null;
   /** Everything after the authority up to `?` (for file://, the whole path including the host). */
   path: string;
-  /** Query options, names lower case and %-decoded. */
+  /**
+   * Query options, names lower case and %-decoded; a name given twice keeps its first value, the one
+   * ffmpeg's av_find_info_tag() reads.
+   */
   options: Map<string, string>;
+  /** Every query option in order, as in `options` (repeated names included), and as written. */
+  pairs: { name: string; value: string; raw: string }[];
 }
 
 /** Why an input cannot run: `field` is `url`, `user_agent` or `headers` (then `header` names it). */
@@ -145,31 +150,54 @@ function canonicalHost(host: string): string {
   }
 }
 
-/** Splits `scheme://[userinfo@]host[:port]/path?query`; null when it is not of that shape. */
+/**
+ * Splits `scheme://[userinfo@]host[:port]/path?query`; null when it is not of that shape. The query is
+ * read the way ffmpeg reads options (udp, rtp, srt, tcp: `strchr(uri, '?')`, then av_find_info_tag()):
+ * from the first `?` to the very end of the string. `#` ends nothing there, so `?#&mode=listener`
+ * is the option `mode=listener`, not a fragment.
+ */
 export function parseInputUrl(url: string): InputUrl | null {
-  const m = /^([a-z][a-z0-9+.-]*):\/\/([^/?#]*)([^?#]*)(?:\?([^#]*))?/i.exec(url);
+  const m = /^([a-z][a-z0-9+.-]*):\/\/([^/?#]*)([^?]*)(?:\?([\s\S]*))?$/i.exec(url);
   if (!m) return null;
   const scheme = m[1]!.toLowerCase();
   const authority = m[2]!;
   const hostPort = authority.slice(authority.lastIndexOf('@') + 1);
   const hp = /^(?:\[([^\]]*)\]|([^:]*))(?::(\d*))?$/.exec(hostPort);
   const options = new Map<string, string>();
-  for (const part of (m[4] ?? '').split('&')) {
-    if (!part) continue;
-    const eq = part.indexOf('=');
-    const name = decode(eq < 0 ? part : part.slice(0, eq)).toLowerCase();
-    options.set(name, decode(eq < 0 ? '' : part.slice(eq + 1)));
+  const pairs: InputUrl['pairs'] = [];
+  for (const raw of (m[4] ?? '').split('&')) {
+    if (!raw) continue;
+    const eq = raw.indexOf('=');
+    const name = decode(eq < 0 ? raw : raw.slice(0, eq)).toLowerCase();
+    const value = decode(eq < 0 ? '' : raw.slice(eq + 1));
+    pairs.push({ name, value, raw });
+    if (!options.has(name)) options.set(name, value);
   }
   const host = hp ? canonicalHost((hp[1] ?? hp[2] ?? '').toLowerCase()) : authority.toLowerCase();
   const port = hp?.[3] ? Number(hp[3]) : null;
   const path = scheme === 'file' ? authority + m[3]! : m[3]!;
   if (!hp && scheme !== 'file' && scheme !== 'fake') return null;
-  return { scheme, host, port, path, options };
+  return { scheme, host, port, path, options, pairs };
 }
 
 /** A file:// path, %-decoded: absolute, or relative to the streamer's media root. */
 export function inputFilePath(u: InputUrl): string {
   return decode(u.path);
+}
+
+/**
+ * The one place a `#` may stand: the value of srt's `streamid`, whose access-control syntax starts
+ * with it (`streamid=#!::r=live/cam,m=request`, which Flussonic's own SRT URLs use). The whole query
+ * is options (see parseInputUrl), so such a `#` starts no fragment.
+ */
+function hashOnlyInStreamId(url: string, u: InputUrl): boolean {
+  const q = url.indexOf('?');
+  if (u.scheme !== 'srt' || q < 0 || url.slice(0, q).includes('#')) return false;
+  return u.pairs.every(({ raw }) => {
+    const hash = raw.indexOf('#');
+    const eq = raw.indexOf('=');
+    return hash < 0 || (eq >= 0 && eq < hash && decode(raw.slice(0, eq)).toLowerCase() === 'streamid');
+  });
 }
 
 function urlProblem(url: string, schemes: ReadonlySet<string>): string | null {
@@ -180,6 +208,8 @@ function urlProblem(url: string, schemes: ReadonlySet<string>): string | null {
     return `"${scheme ?? url.slice(0, 16)}" is not a supported input scheme (supported: ${[...schemes].join(', ')})`;
   if (!u) return `not a ${scheme}:// URL`;
   if (scheme !== 'file' && /\s/.test(url)) return 'the URL contains white space';
+  if (url.includes('#') && !hashOnlyInStreamId(url, u))
+    return 'the URL contains "#" (a fragment means nothing to a stream input; write %23 in a name)';
   if (scheme === 'file') {
     const p = inputFilePath(u);
     if (p === '' || p === '/') return 'file:// needs a file path';
@@ -188,12 +218,13 @@ function urlProblem(url: string, schemes: ReadonlySet<string>): string | null {
     return null;
   }
   // An http(s) query goes to the server; ffmpeg reads options from the query of the other schemes.
+  // Every occurrence counts: ffmpeg reads the first of a repeated name, a Map would keep the last.
   if (!HTTP_SCHEMES.has(scheme)) {
-    for (const name of u.options.keys())
+    for (const { name, value } of u.pairs) {
       if (LISTEN_OPTIONS.has(name)) return `the option "${name}" (listening, local ports) is not allowed`;
-    const mode = scheme === 'srt' ? u.options.get('mode') : undefined;
-    if (mode !== undefined && mode.toLowerCase() !== 'caller')
-      return `mode=${mode} makes the streamer listen; only caller mode is allowed`;
+      if (scheme === 'srt' && name === 'mode' && value.toLowerCase() !== 'caller')
+        return `mode=${value} makes the streamer listen; only caller mode is allowed`;
+    }
   }
   // udp and rtp hosts are groups to join or local addresses to bind, not destinations.
   if (OUTBOUND_SCHEMES.has(scheme)) {

@@ -57,6 +57,23 @@ describe('input rules (pure)', () => {
       'an http query is the server’s',
     );
   });
+
+  test('"#" is refused, so nothing after it escapes the option rules', () => {
+    for (const url of [
+      'srt://127.0.0.1:19163/x?#&mode=listener',
+      'udp://127.0.0.1:19161?#&localaddr=127.0.0.3&localport=19162',
+      'udp://127.0.0.1:19161#?localport=19162',
+      'rtp://127.0.0.1:5004?x=#&localrtpport=5006',
+      'srt://h#:9000?streamid=x',
+      'srt://h:9000?x=#!::r=a',
+    ])
+      assert.match(inputProblem({ url })?.reason ?? '', /"#"/, url);
+    assert.equal(inputProblem({ url: 'srt://h:9000?streamid=#!::r=live/cam,m=request' }), null);
+    assert.match(
+      inputProblem({ url: 'srt://h:9000?streamid=#!::r=a&mode=listener' })?.reason ?? '',
+      /mode=listener/,
+    );
+  });
 });
 
 for (const backend of await testBackends()) {
@@ -76,6 +93,25 @@ for (const backend of await testBackends()) {
       ['tcp-listen', { url: 'tcp://0.0.0.0:9000?listen=1' }, '/inputs/0/url', /not a supported/],
       ['udp-port', { url: 'udp://239.0.0.1:1234?localport=22' }, '/inputs/0/url', /localport/],
       ['srt-listen', { url: 'srt://h:9000?mode=listener' }, '/inputs/0/url', /mode=listener/],
+      // ffmpeg reads options from the first "?" to the end: "#" hides nothing, and it reads the first
+      // of a repeated option.
+      ['srt-hash', { url: 'srt://127.0.0.1:19163/x?#&mode=listener' }, '/inputs/0/url', /"#"/],
+      [
+        'udp-hash',
+        { url: 'udp://127.0.0.1:19161?#&localaddr=127.0.0.3&localport=19162' },
+        '/inputs/0/url',
+        /"#"/,
+      ],
+      ['udp-hash-first', { url: 'udp://127.0.0.1:19161#?localport=19162' }, '/inputs/0/url', /"#"/],
+      ['http-hash', { url: 'http://h/live.m3u8#x' }, '/inputs/0/url', /"#"/],
+      ['file-hash', { url: 'file://clip#1.ts' }, '/inputs/0/url', /"#"/],
+      ['srt-twice', { url: 'srt://h:9000?mode=listener&mode=caller' }, '/inputs/0/url', /mode=listener/],
+      [
+        'srt-streamid-listen',
+        { url: 'srt://h:9000?streamid=#!::r=a,m=request&mode=listener' },
+        '/inputs/0/url',
+        /mode=listener/,
+      ],
       ['metadata', { url: 'http://169.254.169.254/latest/meta-data/' }, '/inputs/0/url', /reserved/],
       ['decimal', { url: 'http://2852039166/' }, '/inputs/0/url', /reserved/],
       ['alibaba', { url: 'rtsp://100.100.100.200/x' }, '/inputs/0/url', /reserved/],
@@ -136,6 +172,9 @@ for (const backend of await testBackends()) {
         { url: 'udp://1' },
         { url: 'rtsp://u:p@cam.local/live' },
         { url: 'srt://h:9000?mode=caller&streamid=x' },
+        // SRT access control (what Flussonic's own SRT URLs carry): the one place a "#" may stand.
+        { url: 'srt://h:9000?streamid=#!::r=live/cam,m=request' },
+        { url: 'file://clip%231.ts' },
         { url: 'http://cdn/live.m3u8?listen=1&mode=x', headers: { 'X-Token': 'a' }, user_agent: 'UA/1' },
         { url: 'publish://' },
         { url: 'm4s://10.0.0.5:80/s' },

@@ -66,6 +66,8 @@ describe('untrusted inputs through the streamer API', { skip: !ffmpegAvailable()
     const cases: [unknown, string][] = [
       [{ url: 'file://../../etc/passwd' }, '/inputs/0/url'],
       [{ url: 'tcp://0.0.0.0:9000?listen=1' }, '/inputs/0/url'],
+      [{ url: 'srt://127.0.0.1:19163/x?#&mode=listener' }, '/inputs/0/url'],
+      [{ url: 'udp://127.0.0.1:19161?#&localaddr=127.0.0.3&localport=19162' }, '/inputs/0/url'],
       [{ url: 'http://h/x', headers: { 'Metadata-Flavor': 'Google' } }, '/inputs/0/headers/Metadata-Flavor'],
       [{ url: 'http://h/x', user_agent: 'a\r\nb: c' }, '/inputs/0/user_agent'],
       ['concat:/etc/passwd', '/inputs/0'],
