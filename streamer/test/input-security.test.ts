@@ -3,6 +3,7 @@
 // media (and so no preview) is written, and the target server never sees a connection.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import dgram from 'node:dgram';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -248,5 +249,112 @@ test('a file under the media root still plays, relative or absolute', { skip }, 
       ),
     );
     for (const name of ['rel', 'abs']) await waitFor(`${name} running`, () => e.m.stats(name)?.alive, 8000);
+  });
+});
+
+/** True when something holds UDP `port` on `host` (we cannot bind it ourselves). */
+function udpBound(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = dgram.createSocket('udp4');
+    s.once('error', () => (s.close(), resolve(true)));
+    s.bind(port, host, () => s.close(() => resolve(false)));
+  });
+}
+
+/** A UDP port nobody holds now. */
+async function freeUdpPort(): Promise<number> {
+  const s = dgram.createSocket('udp4');
+  await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
+  const { port } = s.address();
+  await new Promise<void>((r) => s.close(r));
+  return port;
+}
+
+test(
+  '"#" cannot hide listen options from the rules (ffmpeg reads options to the end)',
+  { skip },
+  async () => {
+    await withManager(async (e) => {
+      const [a, b, c] = [await freeUdpPort(), await freeUdpPort(), await freeUdpPort()];
+      const hash = /"#"/;
+      await refused(e, 'srt-hash', [{ url: `srt://127.0.0.1:${a}/x?#&mode=listener` }], hash);
+      await refused(
+        e,
+        'udp-hash',
+        [{ url: `udp://127.0.0.1:${b}?#&localaddr=127.0.0.3&localport=${c}` }],
+        hash,
+      );
+      await refused(e, 'udp-hash-first', [{ url: `udp://127.0.0.1:${b}#?localport=${c}` }], hash);
+      // ffmpeg reads the first of a repeated option: a later mode=caller cannot hide mode=listener.
+      await refused(e, 'srt-twice', [{ url: `srt://127.0.0.1:${a}?mode=listener&mode=caller` }], /listener/);
+      for (const [port, host] of [
+        [a, '127.0.0.1'],
+        [b, '127.0.0.1'],
+        [c, '127.0.0.3'],
+      ] as const)
+        assert.equal(await udpBound(port, host), false, `nothing listens on ${host}:${port}`);
+    });
+  },
+);
+
+test('a playlist in the media root cannot make a file input read a file outside it', { skip }, async () => {
+  await withManager(async (e) => {
+    // Real media outside the root: had ffmpeg read it, the stream would run and write segments.
+    const outsideClip = path.join(e.outside, 'secret.ts');
+    execFileSync('ffmpeg', [
+      ...['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=160x90:rate=25:duration=4'],
+      ...['-c:v', 'libx264', '-preset', 'ultrafast', '-g', '25', '-pix_fmt', 'yuv420p', '-y', outsideClip],
+    ]);
+    const playlist = (entry: string) =>
+      ['#EXTM3U', '#EXT-X-TARGETDURATION:4', '#EXTINF:4,', entry, '#EXT-X-ENDLIST', ''].join('\n');
+    fs.writeFileSync(path.join(e.files, 'pl.m3u8'), playlist(outsideClip));
+    fs.writeFileSync(path.join(e.files, 'rel.m3u8'), playlist('../outside/secret.ts'));
+    fs.writeFileSync(path.join(e.files, 'list.txt'), `ffconcat version 1.0\nfile '${outsideClip}'\n`);
+    const names = ['pl', 'rel', 'concat'];
+    e.m.apply(
+      streams(
+        { name: 'pl', inputs: [{ url: 'file://pl.m3u8' }] },
+        { name: 'rel', inputs: [{ url: `file://${e.files}/rel.m3u8` }] },
+        { name: 'concat', inputs: [{ url: 'file://list.txt' }] },
+      ),
+    );
+    const everAlive = new Set<string>();
+    // Each input passes the root check and ffmpeg starts, then refuses the playlist: the stream fails
+    // twice (a retry after the back-off too), and never had media. Media flowing ends the wait too.
+    await waitFor(
+      'every playlist stream to fail twice (or one to play)',
+      () => {
+        for (const n of names) if (e.m.stats(n)?.alive) everAlive.add(n);
+        return everAlive.size > 0 || names.every((n) => (e.m.stats(n)?.retry_count ?? 0) >= 2);
+      },
+      15_000,
+    );
+    assert.deepEqual([...everAlive], [], 'no playlist stream played the outside file');
+    for (const n of names) {
+      assert.ok(e.m.stats(n)?.source_error, `${n}: has a source_error`);
+      const dir = e.m.dir(n)!;
+      const segs = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.ts')) : [];
+      assert.deepEqual(segs, [], `${n}: no media written`);
+    }
+  });
+});
+
+test('media files in the root still play: MPEG-TS, MP4, Matroska', { skip }, async () => {
+  await withManager(async (e) => {
+    for (const ext of ['ts', 'mp4', 'mkv'])
+      execFileSync('ffmpeg', [
+        ...['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=160x90:rate=25:duration=2'],
+        ...['-c:v', 'libx264', '-preset', 'ultrafast', '-g', '25', '-pix_fmt', 'yuv420p'],
+        ...['-y', path.join(e.files, `clip.${ext}`)],
+      ]);
+    e.m.apply(
+      streams(
+        { name: 'ts', inputs: [{ url: 'file://clip.ts' }] },
+        { name: 'mp4', inputs: [{ url: 'file://clip.mp4' }] },
+        { name: 'mkv', inputs: [{ url: 'file://clip.mkv' }] },
+      ),
+    );
+    for (const name of ['ts', 'mp4', 'mkv'])
+      await waitFor(`${name} running`, () => e.m.stats(name)?.alive, 10_000);
   });
 });

@@ -63,13 +63,16 @@ function schemeOf(url: string): string {
  * What each kind of input may open inside ffmpeg: `-protocol_whitelist` (nested opens included: an
  * HLS playlist cannot make ffmpeg read a local file or chain concat:, subfile:, data:, pipe:) and
  * `-format_whitelist` (only media demuxers: a text or HTML answer is never rendered into a picture).
+ * Only demuxers that read the one file they are given: no playlist or indirection (hls, concat, ffconcat,
+ * sdp, image2 patterns …), which would open other paths than the one input-guard checked.
  */
-const MEDIA_FORMATS = 'hls,mpegts,mov,matroska,flv,live_flv,aac,mp3,ac3,eac3,h264,hevc';
+const MEDIA_FORMATS = 'mpegts,mov,matroska,flv,live_flv,aac,mp3,ac3,eac3,h264,hevc';
 const OPEN: Record<string, { protocols: string; formats: string }> = {
+  // A playlist inside the media root could list any file on the disk: file inputs get no hls demuxer.
   file: { protocols: 'file', formats: `${MEDIA_FORMATS},avi,mpeg,wav` },
   // http(s) reaches everything through the guard proxy: tcp to it, httpproxy for https tunnels;
-  // crypto for AES-128 HLS.
-  http: { protocols: 'http,https,tls,tcp,httpproxy,crypto', formats: MEDIA_FORMATS },
+  // crypto for AES-128 HLS. Its playlists may only name http(s) URLs, each checked by the proxy.
+  http: { protocols: 'http,https,tls,tcp,httpproxy,crypto', formats: `hls,${MEDIA_FORMATS}` },
   rtsp: { protocols: 'tcp', formats: 'rtsp' },
   rtsps: { protocols: 'tls,tcp', formats: 'rtsp' },
   rtmp: { protocols: 'rtmp,tcp', formats: 'flv,live_flv' },
