@@ -10,6 +10,8 @@ import type { Db } from '../db/types.ts';
 import type { Credentials } from '../http/auth.ts';
 import { ApiError, badParameter, notFound } from '../http/errors.ts';
 import type { Metrics } from '../metrics.ts';
+import { queryParams } from '../query/parse.ts';
+import { textProblem } from '../query/text.ts';
 import { identify, presentedKey, pullKeySecret, type PullIdentity } from './pull-key.ts';
 import type { Pulls } from './pulls.ts';
 import { renderList } from './render.ts';
@@ -20,6 +22,10 @@ const MAX_PULL_LIMIT = 10_000;
 const MAX_NAMES = 1000;
 
 type Query = Record<string, string | undefined>;
+
+/** The query string as checked text (repeated parameters joined by commas, as in the collection API). */
+const queryOf = (req: FastifyRequest): Query =>
+  Object.assign(Object.create(null) as Query, Object.fromEntries(queryParams(req.query ?? {}, () => 65_536)));
 
 function intParam(q: Query, key: string, min: number, max: number): number | null {
   const v = q[key];
@@ -45,7 +51,7 @@ function cursorParam(q: Query): string | null {
   if (v === undefined || v === '') return null;
   try {
     const c = JSON.parse(Buffer.from(v, 'base64url').toString('utf8')) as { a?: unknown };
-    if (typeof c.a === 'string') return c.a;
+    if (typeof c.a === 'string' && textProblem(c.a) === null) return c.a;
   } catch {
     /* reported below */
   }
@@ -116,7 +122,7 @@ export function configExternalRoutes(
     const revoked = (x: PullVersion) => who === 'streamer' && x.generation !== v.generation;
     const etag = (x: PullVersion) => `"${x.version}"`;
     if (req.headers['if-none-match'] === etag(version)) {
-      const timeout = intParam(req.query as Query, 'poll_timeout', 0, 3600);
+      const timeout = intParam(queryOf(req), 'poll_timeout', 0, 3600);
       const waitMs = Math.min(timeout ?? 0, MAX_POLL_TIMEOUT_S) * 1000;
       const waitStarted = performance.now();
       const changed =
@@ -150,7 +156,7 @@ export function configExternalRoutes(
     // Service time only: a long poll's wait says nothing about how fast Central answers.
     const seconds = () => (performance.now() - t.started - t.waitedMs) / 1000;
     try {
-      const q = req.query as Query;
+      const q = queryOf(req);
       const puller = await streamer(req);
       const names = namesParam(q, false);
       headers(reply);
@@ -171,14 +177,14 @@ export function configExternalRoutes(
 
   for (const path of ['update-streams', 'dynamic-streams'])
     api.get(`/streamers/:hostname/${path}`, async (req, reply) => {
-      const q = req.query as Query;
+      const q = queryOf(req);
       const { hostname, v } = await streamer(req);
       const names = namesParam(q, true);
       return headers(reply).send(await page(hostname, v, q, names));
     });
 
   api.get('/streamers/:hostname/srt_port_resolve/:port', async (req, reply) => {
-    const q = req.query as Query;
+    const q = queryOf(req);
     const { hostname } = await streamer(req);
     const { port } = req.params as { port: string };
     if (!/^\d+$/.test(port) || Number(port) < 1 || Number(port) > 65535)

@@ -79,10 +79,10 @@ function parseFilter(key: string, raw: string): Filter {
 }
 
 /**
- * Splits the query string (any object: only its own keys are read); `reserved` lists parameters that
- * are not filters (e.g. poll_timeout).
+ * Every parameter of a query string (any object: only its own keys are read) as checked text, repeated
+ * ones joined by commas: what every endpoint reads its parameters through.
  */
-export function parseListQuery(query: object, reserved: readonly string[] = []): ListQuery {
+export function queryParams(query: object, maxLength: (key: string) => number): Map<string, string> {
   const params = new Map<string, string>();
   const keys = Object.keys(query);
   if (keys.length > MAX_PARAMS) throw badParameter('query', `at most ${MAX_PARAMS} parameters`);
@@ -90,9 +90,19 @@ export function parseListQuery(query: object, reserved: readonly string[] = []):
     if (key.length > MAX_PATH_LENGTH + 8) throw badParameter('query', 'a parameter name is too long');
     const problem = textProblem(key);
     if (problem) throw badParameter('query', `a parameter name ${problem}`);
-    const max = key === 'cursor' ? 8192 : key === 'select' ? 4096 : MAX_VALUE_LENGTH;
-    params.set(key, textOf(key, (query as Record<string, unknown>)[key], max));
+    params.set(key, textOf(key, (query as Record<string, unknown>)[key], maxLength(key)));
   }
+  return params;
+}
+
+/**
+ * Splits the query string (any object: only its own keys are read); `reserved` lists parameters that
+ * are not filters (e.g. poll_timeout).
+ */
+export function parseListQuery(query: object, reserved: readonly string[] = []): ListQuery {
+  const params = queryParams(query, (key) =>
+    key === 'cursor' ? 8192 : key === 'select' ? 4096 : MAX_VALUE_LENGTH,
+  );
   let limit = DEFAULT_LIMIT;
   const rawLimit = params.get('limit');
   if (rawLimit !== undefined && rawLimit !== '') {

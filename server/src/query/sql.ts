@@ -33,6 +33,18 @@ export interface ListSpec {
   /** SQL for the `q` search: a boolean expression of the table alias `t` and the given placeholder. */
   search: (placeholder: string) => string;
   defaultSort: SortKey[];
+  /** Secrets lists never show (dotted names): no filter or sort may test them either. */
+  secrets?: ReadonlySet<string>;
+}
+
+/** The field a filter or sort names; a secret is refused (a filter would test it, a cursor carry it). */
+function queryField(spec: ListSpec, path: FieldPath, param: string): Field {
+  const name = path.join('.');
+  if (spec.secrets?.has(name))
+    throw badParameter(param, `${name} is a secret: lists cannot filter or sort by it`);
+  const f = resolveField(spec, path);
+  if (!f) throw badParameter(param, `unknown field ${name}`);
+  return f;
 }
 
 /** A spec's columns from a literal written in our code. */
@@ -87,15 +99,31 @@ function jsonPath(path: FieldPath): string {
   return '$' + path.map((s) => `."${s}"`).join('');
 }
 
+/** Decimal notation only (no hex, octal or binary: `0x10` is not 16 here). */
+const DECIMAL = /^[+-]?(?:\d{1,32}(?:\.\d{0,32})?|\.\d{1,32})(?:[eE][+-]?\d{1,3})?$/;
+const INT32 = 2 ** 31;
+
+/** Whether `n` fits a column or document field of `type` (so PostgreSQL never fails on a cast). */
+function fits(type: JsonType | ColumnType, n: number): boolean {
+  if (type === 'number') return Number.isFinite(n);
+  if (!Number.isSafeInteger(n)) return false;
+  return type !== 'integer' || (n >= -INT32 && n < INT32);
+}
+
+const asNumber = (v: string): number | null => (DECIMAL.test(v) ? Number(v) : null);
+
 function convert(param: string, type: JsonType | ColumnType, v: string): unknown {
   if (type === 'integer' || type === 'bigint' || type === 'number') {
-    const n = Number(v);
-    if (v.trim() === '' || !Number.isFinite(n) || (type !== 'number' && !Number.isSafeInteger(n)))
-      throw badParameter(param, `"${v}" is not a ${type === 'number' ? 'number' : 'whole number'}`);
+    const n = asNumber(v);
+    if (n === null || !fits(type, n))
+      throw badParameter(
+        param,
+        `"${v.slice(0, 40)}" is not a ${type === 'number' ? 'number' : `whole number in range${type === 'integer' ? ` (±${INT32})` : ''}`}`,
+      );
     return n;
   }
   if (type === 'boolean') {
-    if (v !== 'true' && v !== 'false') throw badParameter(param, `"${v}" is not true or false`);
+    if (v !== 'true' && v !== 'false') throw badParameter(param, `"${v.slice(0, 40)}" is not true or false`);
     return v === 'true';
   }
   return v;
@@ -148,7 +176,7 @@ function jsonFilter(f: Filter, j: JsonField, doc: string, b: Params): string {
       ? [convert(f.param, j.type, v)]
       : [
           v,
-          ...(v.trim() !== '' && Number.isFinite(Number(v)) ? [Number(v)] : []),
+          ...(asNumber(v) !== null && Number.isFinite(asNumber(v)) ? [asNumber(v)!] : []),
           ...(v === 'true' || v === 'false' ? [v === 'true'] : []),
         ],
   );
@@ -169,9 +197,8 @@ export interface Term {
 export function sortTerms(spec: ListSpec, sort: SortKey[]): Term[] {
   const keys = sort.length ? sort : spec.defaultSort;
   const terms = keys.map((k): Term => {
-    const f = resolveField(spec, k.path);
+    const f = queryField(spec, k.path, 'sort');
     const name = k.path.join('.');
-    if (!f) throw badParameter('sort', `unknown field ${name}`);
     if (f.kind === 'column') return { expr: f.sql, cast: f.type, nullable: f.nullable, desc: k.desc };
     if (f.inArray || f.container)
       throw badParameter('sort', `cannot sort by ${name}: it is a list or an object`);
@@ -219,6 +246,7 @@ export function keyset(terms: Term[], values: unknown[], backward: boolean, b: P
     }
     const expected = CAST_TYPES.get(t.cast);
     if (expected && typeof v !== expected) throw badCursor();
+    if (typeof v === 'number' && t.cast !== 'jsonb' && !fits(t.cast as ColumnType, v)) throw badCursor();
     if (t.nullable) comps.push({ eq: `${t.expr} IS NOT NULL`, gt: backward ? null : `${t.expr} IS NULL` });
     const ph = `${b.p(t.cast === 'jsonb' ? JSON.stringify(v) : v)}::${t.cast}`;
     comps.push({ eq: `${t.expr} = ${ph}`, gt: `${t.expr} ${t.desc !== backward ? '<' : '>'} ${ph}` });
@@ -231,8 +259,7 @@ export function keyset(terms: Term[], values: unknown[], backward: boolean, b: P
 
 export function whereFilters(spec: ListSpec, query: ListQuery, b: Params): string[] {
   const where = query.filters.map((f) => {
-    const field = resolveField(spec, f.path);
-    if (!field) throw badParameter(f.param, `unknown field ${f.path.join('.')}`);
+    const field = queryField(spec, f.path, f.param);
     return field.kind === 'column' ? columnFilter(f, field, b) : jsonFilter(f, field, spec.doc, b);
   });
   if (query.q) where.push(spec.search(b.p(query.q.toLowerCase())));
