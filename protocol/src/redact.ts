@@ -11,6 +11,11 @@ const SECRET_NAMES =
   'passphrase|password|passwd|pass|pwd|secret|token|access_token|auth|key|api_key|apikey|cluster_key|sig|signature';
 const SECRET_PARAM = new RegExp(`([?&;](?:${SECRET_NAMES})=)[^&\\s"'#]*`, 'gi');
 const SECRET_NAME = new RegExp(`^(?:${SECRET_NAMES})$`, 'i');
+
+/** True for a query parameter or field name whose value the redactor hides (`sig`, `token`, `pass` …). */
+export function isSecretName(name: string): boolean {
+  return SECRET_NAME.test(name);
+}
 const BEARER = /\bBearer\s+[^\s"',;]+/gi;
 const CLUSTER = /\bCluster\s+\d+:[0-9a-f]{40}\b/gi;
 /** Only base64 that decodes to `user:password` counts, so that prose like "Basic login" stays. */

@@ -181,3 +181,28 @@ test('HLS over http and https plays through the proxy, with the input headers', 
     await Promise.all([plain.close(), tls.close()]);
   }
 });
+
+test(
+  'stats (source_error, url) redact credential-like query parameters as the logs do',
+  { skip },
+  async () => {
+    const forbidden = await server('127.0.0.1', (_req, res) => res.writeHead(403).end('no'));
+    try {
+      await withManager(async (m) => {
+        const url = `${forbidden.base}/live.ts?sig=SIGSECRET&signature=SIGNSECRET&auth=AUTHSECRET&x=1`;
+        m.apply(streams({ name: 'sig', inputs: [{ url }] }));
+        const error = await failedWithout(m, 'sig', /403/);
+        const s = m.stats('sig')!;
+        assert.ok(
+          forbidden.seen.some((r) => r.url?.includes('sig=SIGSECRET')),
+          'the server got the URL as set',
+        );
+        for (const text of [error, s.url ?? ''])
+          assert.ok(!/SIGSECRET|SIGNSECRET|AUTHSECRET/.test(text), `no secret in ${text}`);
+        assert.match(s.url ?? '', /sig=\*\*\*/);
+      });
+    } finally {
+      await forbidden.close();
+    }
+  },
+);

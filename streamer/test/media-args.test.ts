@@ -10,7 +10,7 @@ import { buildArgs, hlsWindow, scaleFilter } from '../src/media/ffmpeg-args.ts';
 import { MediaManager, mediaKey, type StreamConfig } from '../src/media/manager.ts';
 import { mediaDir } from '../src/media/paths.ts';
 import { MediaProgress, playlistSegments } from '../src/media/progress.ts';
-import { redactText, redactUrl } from '../src/media/redact.ts';
+import { redactText, redactUrl, urlSecrets } from '../src/media/redact.ts';
 import { orderInputs, type InputSpec } from '../src/media/sources.ts';
 import { parseBitrate } from '../src/media/units.ts';
 
@@ -205,7 +205,7 @@ test('the manager reports a stream with no usable input as an error and spawns n
     const s = m.stats('bad')!;
     assert.equal(s.status, 'error');
     assert.match(s.source_error!, /"foo" is not a supported input scheme/);
-    assert.equal(s.url, 'foo://u@h/x');
+    assert.equal(s.url, 'foo://***@h/x');
     assert.equal(m.pid('bad'), null);
     assert.equal(m.stats('none')!.source_error, 'no inputs configured');
     assert.deepEqual(m.names().sort(), ['bad', 'none']);
@@ -223,9 +223,22 @@ test('units, redaction and media directories', () => {
   assert.equal(parseBitrate('64k'), 64_000);
   assert.equal(parseBitrate(96), 96_000);
   assert.equal(parseBitrate('copy'), undefined);
-  assert.equal(redactUrl('rtsp://admin:s3cr3t@cam:554/x'), 'rtsp://admin@cam:554/x');
+  // The redaction of the logs (protocol/redact): the whole userinfo, every secret-named parameter.
+  assert.equal(redactUrl('rtsp://admin:s3cr3t@cam:554/x'), 'rtsp://***@cam:554/x');
   assert.equal(redactUrl('srt://h:1?passphrase=abcdefghij&latency=1'), 'srt://h:1?passphrase=***&latency=1');
   assert.equal(redactText('  a\n b: s3cr3t  ', ['s3cr3t']), 'a b: ***');
+  assert.equal(redactUrl('http://h/x.ts?sig=SIGSECRET&a=1'), 'http://h/x.ts?sig=***&a=1');
+  const line = redactText(
+    'http://h/x.ts?sig=SIGSECRET&signature=S2SECRET&auth=A3SECRET: Server returned 403',
+  );
+  assert.ok(!/SECRET/.test(line), line);
+  assert.match(line, /^http:\/\/h\/x\.ts\?sig=\*\*\*&signature=\*\*\*&auth=\*\*\*/);
+  // Quoted without their URL (decoded, too), secrets are still scrubbed.
+  const url = 'http://TOKENUSER@h/x?sig=SIG%2FSECRET&secret=plain-secret&name=keep';
+  const secrets = urlSecrets(url);
+  const text = redactText(`opening SIG/SECRET and plain-secret, TOKENUSER ${url}`, secrets);
+  for (const s of ['SIG', 'plain-secret', 'TOKENUSER']) assert.ok(!text.includes(s), text);
+  assert.match(text, /name=keep/);
   assert.equal(mediaDir('/d', 'live/cam 1'), '/d/media/live%2Fcam%201');
   assert.equal(mediaDir('/d', '..'), '/d/media/%2E.');
   assert.equal(mediaDir('/d', '.hidden'), '/d/media/%2Ehidden');

@@ -1,30 +1,51 @@
-// Secrets never leave this process: URLs lose their userinfo password (and well-known secret query
-// parameters), and ffmpeg's error lines are scrubbed the same way before they reach logs or stats.
+// Secrets never leave this process: URLs and ffmpeg's error lines go through the redactor every log line
+// goes through (protocol/redact: URL userinfo, secret-named query values such as `sig`, `token`,
+// `passphrase`, Authorization credentials), so stats (`url`, `source_error`) show what the log shows.
+import { isSecretName, redactSecrets } from '@central/protocol';
 
-const SECRET_PARAMS = /([?&](?:passphrase|password|pass|pwd|token|key)=)[^&\s]*/gi;
-const USERINFO = /([a-z][a-z0-9+.-]*:\/\/[^/\s:@]*):[^@\s/]*@/gi;
-
-/** The URL with any userinfo password removed (`rtsp://u:p@h/` -> `rtsp://u@h/`). */
+/** The URL as logs show it (`rtsp://u:p@h/x?sig=s` -> `rtsp://***@h/x?sig=***`). */
 export function redactUrl(url: string): string {
-  return url.replace(USERINFO, '$1@').replace(SECRET_PARAMS, '$1***');
+  return redactSecrets(url);
 }
 
 /** A short, single-line, secret-free version of a message (ffmpeg stderr, exceptions). */
 export function redactText(text: string, secrets: readonly string[] = [], max = 240): string {
-  let out = redactUrl(text.replace(/\s+/g, ' ').trim());
-  for (const s of secrets) if (s.length >= 3) out = out.split(s).join('***');
+  let out = text.replace(/\s+/g, ' ').trim();
+  // Secrets quoted without their URL (raw or decoded) first, then the patterns the logs use.
+  for (const s of [...secrets].sort((a, b) => b.length - a.length))
+    if (s.length >= 3) out = out.split(s).join('***');
+  out = redactSecrets(out);
   return out.length > max ? `${out.slice(0, max - 1)}…` : out;
 }
 
-/** The password part of a URL's userinfo, raw and decoded, so it can be scrubbed from free text. */
-export function urlSecrets(url: string): string[] {
-  const m = /^[a-z][a-z0-9+.-]*:\/\/[^/\s:@]*:([^@\s/]*)@/i.exec(url);
-  if (!m?.[1]) return [];
-  let decoded = m[1];
+const decoded = (s: string): string[] => {
   try {
-    decoded = decodeURIComponent(m[1]);
+    const d = decodeURIComponent(s.replace(/\+/g, ' '));
+    return d === s ? [s] : [s, d];
   } catch {
-    // a malformed escape: the raw form is all there is
+    return [s]; // a malformed escape: the raw form is all there is
   }
-  return decoded === m[1] ? [m[1]] : [m[1], decoded];
+};
+
+/**
+ * The secrets of an input URL, raw and decoded, so they can be scrubbed from free text that quotes
+ * them without their URL: the userinfo password (or the user alone, `http://TOKEN@host/`) and the
+ * values of secret-named query parameters.
+ */
+export function urlSecrets(url: string): string[] {
+  const out: string[] = [];
+  const m = /^[a-z][a-z0-9+.-]*:\/\/([^/\s?#@]*)@/i.exec(url);
+  if (m?.[1]) {
+    const colon = m[1].indexOf(':');
+    const secret = colon < 0 ? m[1] : m[1].slice(colon + 1);
+    if (secret) out.push(...decoded(secret));
+  }
+  const q = url.indexOf('?');
+  if (q >= 0)
+    for (const pair of url.slice(q + 1).split(/[&;]/)) {
+      const eq = pair.indexOf('=');
+      if (eq > 0 && isSecretName(decoded(pair.slice(0, eq)).at(-1)!) && pair.length > eq + 1)
+        out.push(...decoded(pair.slice(eq + 1)));
+    }
+  return out;
 }
