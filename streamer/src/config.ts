@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseCidrList } from '@central/protocol/net-rules';
+import { literalProblem } from './config-external/target.ts';
 import {
   configFileFrom,
   parseBool,
@@ -103,6 +104,15 @@ function checkHttpUrl(key: string, v: string, problems: string[]): string | null
   return v;
 }
 
+/** CONFIG_EXTERNAL: an http(s) URL whose host, when an IP literal, the outbound rules allow. */
+function parseConfigExternal(v: string, problems: string[]): string | null {
+  const url = checkHttpUrl('CONFIG_EXTERNAL', v, problems);
+  const refused = url === null ? null : literalProblem(new URL(url));
+  if (refused === null) return url;
+  problems.push(`CONFIG_EXTERNAL: refused by the address rules: ${refused}`);
+  return null;
+}
+
 function parseHostname(v: string, problems: string[]): string {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/.test(v))
     problems.push(`HOSTNAME: "${v}" is not a host name (letters, digits, '.', '_', '-')`);
@@ -163,7 +173,7 @@ export function loadStreamerConfig(
     clusterKey,
     editAuth: editAuthText ? parseEditAuth('EDIT_AUTH', editAuthText, problems, PLACEHOLDERS) : null,
     dir,
-    configExternal: checkHttpUrl('CONFIG_EXTERNAL', get('CONFIG_EXTERNAL') ?? '', problems),
+    configExternal: parseConfigExternal(get('CONFIG_EXTERNAL') ?? '', problems),
     pollIntervalMs: parseInterval(get('CONFIG_EXTERNAL_INTERVAL'), problems),
     longPoll: parseBool('LONG_POLL', get('LONG_POLL') ?? 'true', problems),
     ffmpeg: get('FFMPEG') || 'ffmpeg',

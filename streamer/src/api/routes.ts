@@ -3,6 +3,7 @@
 // admin login (Basic login:password, or Bearer <password>); see auth.ts.
 import { inputsProblem } from '@central/protocol/input-rules';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { configExternalProblem } from '../config-external/target.ts';
 import { requireAuth } from './auth.ts';
 import { jsonBodies } from './body.ts';
 import { errorBody, listStreams, parseConfigPut, type Reply } from './list.ts';
@@ -102,6 +103,10 @@ function api(app: FastifyInstance, d: ApiDeps) {
     secured.put('/config', async (req, reply) => {
       const put = parseConfigPut(req.body);
       if (!put.ok) return send(reply, put.reply);
+      // The streamer calls this URL itself: the outbound address rules apply (metadata, link-local …).
+      const problem = put.configExternal ? await configExternalProblem(put.configExternal) : null;
+      if (problem)
+        return send(reply, [400, { error: `config_external: ${problem}`, path: ['config_external'] }]);
       d.putConfig(put);
       return d.config(Date.now());
     });

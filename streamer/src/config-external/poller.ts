@@ -3,8 +3,10 @@
 // looks up single names on `/update-streams` and `/dynamic-streams`. Used by the open streamer and by
 // the test kit's fake one.
 import { redactSecrets } from '@central/protocol';
+import { BLOCKED_CODE, guardedLookup, type NetPolicy } from '@central/protocol/net-rules';
 import http from 'node:http';
 import https from 'node:https';
+import { CONFIG_EXTERNAL_POLICY, literalProblem } from './target.ts';
 
 export type ExternalErrorReason = 'network_error' | 'invalid_request' | 'malformed_json';
 
@@ -61,6 +63,8 @@ export interface PollerOptions {
   longPoll: boolean;
   agents: Agents;
   onResult(r: PullResult): void;
+  /** The address rules of every connection (default: CONFIG_EXTERNAL_POLICY, see target.ts). */
+  policy?: NetPolicy;
 }
 
 const MAX_LONG_POLL_S = 30;
@@ -238,10 +242,17 @@ export class ConfigExternalPoller {
   }
 
   private get(url: URL, headers: Record<string, string>, timeoutMs: number): Promise<Answer> {
+    const policy = this.o.policy ?? CONFIG_EXTERNAL_POLICY;
+    // Node skips `lookup` for an IP literal: check it here; names are checked on every connection.
+    // Redirects are never followed (http.request does not), so a 3xx is just a failed pull.
+    const literal = literalProblem(url, policy);
+    if (literal !== null)
+      return Promise.reject(new PullError('network_error', null, `refused by the address rules: ${literal}`));
     return new Promise((resolve, reject) => {
       const tls = url.protocol === 'https:';
       const agent = tls ? this.o.agents.https : this.o.agents.http;
-      const options = { method: 'GET', headers, agent, signal: this.abort.signal };
+      const lookup = guardedLookup(policy);
+      const options = { method: 'GET', headers, agent, lookup, signal: this.abort.signal };
       const req = (tls ? https : http).request(url, options, (res) => {
         const chunks: Buffer[] = [];
         let size = 0;
@@ -273,8 +284,12 @@ export class ConfigExternalPoller {
 const httpError = (status: number) => `HTTP ${status} ${http.STATUS_CODES[status] ?? ''}`.trim();
 
 function failure(e: unknown, during: 'refresh' | 'request') {
+  const blocked = (e as NodeJS.ErrnoException | null)?.code === BLOCKED_CODE;
+  const message = (e as Error).message || String(e);
   const err =
-    e instanceof PullError ? e : new PullError('network_error', null, (e as Error).message || String(e));
+    e instanceof PullError
+      ? e
+      : new PullError('network_error', null, blocked ? `refused by the address rules: ${message}` : message);
   const status: ExternalStatus = {
     status: 'error',
     while: during,
