@@ -82,6 +82,21 @@ describe('untrusted inputs through the streamer API', { skip: !ffmpegAvailable()
     assert.equal((await call('PUT', '/streams/good', { inputs: [{ url: 'fake://fake' }] })).status, 200);
   });
 
+  test('local PUT /streams: transcoder settings above the limits are a 400 naming the field', async () => {
+    const { s, call } = await start();
+    running.push(s);
+    const res = await call('PUT', '/streams/huge', {
+      inputs: [{ url: 'fake://fake' }],
+      transcoder: { video: [{ size: '8192x8192', fps: 1000 }] },
+    });
+    assert.equal(res.status, 400);
+    assert.equal(res.body.errors[0]!.source.pointer, '/transcoder/video/0/size');
+    assert.match(res.body.errors[0]!.title, /^transcoder\.video\[0\]\.size: width 8192 is above 7680/);
+    assert.equal((await call('GET', '/streams/huge')).status, 404, 'nothing saved');
+    const ok = { inputs: [{ url: 'fake://fake' }], transcoder: { video: [{ size: '640x360', fps: 25 }] } };
+    assert.equal((await call('PUT', '/streams/ok', ok)).status, 200);
+  });
+
   test('streams pulled from a config server are checked again at run time', async () => {
     const target = await secretServer();
     const outside = tempDir('streamer-outside-');
@@ -94,6 +109,11 @@ describe('untrusted inputs through the streamer API', { skip: !ffmpegAvailable()
         inputs: [{ url: `http://localhost:${target.port}/x`, headers: { 'Metadata-Flavor': 'Google' } }],
       },
       { name: 'udp', inputs: [{ url: `udp://239.0.0.1:1234?localport=${target.port}` }] },
+      {
+        name: 'huge',
+        inputs: [{ url: 'fake://fake' }],
+        transcoder: { video: [{ size: '8192x8192', fps: 1000 }] },
+      },
     ];
     const central = http.createServer((_req, res) =>
       res.end(JSON.stringify({ streams: attacks, updated_at: Date.now() })),
@@ -122,6 +142,7 @@ describe('untrusted inputs through the streamer API', { skip: !ffmpegAvailable()
       assert.match(errors.get('loopback')!, /denied networks/);
       assert.match(errors.get('flavor')!, /Metadata-Flavor/);
       assert.match(errors.get('udp')!, /localport/);
+      assert.match(errors.get('huge')!, /transcoder\.video\[0\]\.size/);
       for (const { name } of attacks) {
         const preview = await fetch(`${base}/${name}/preview.jpg`);
         const body = Buffer.from(await preview.arrayBuffer());

@@ -191,6 +191,15 @@ test('an unknown scheme is an error, not a command line', () => {
   assert.ok('error' in pub && /publish/.test(pub.error));
 });
 
+test('no command line for transcoder settings above the limits', () => {
+  const cfg = { inputs: [{ url: 'fake://fake' }], transcoder: { video: [{ size: '8192x8192', fps: 1000 }] } };
+  const built = buildArgs(cfg, orderInputs(cfg)[0]!, opts);
+  assert.ok('error' in built, 'refused');
+  assert.match(built.error, /^transcoder\.video\[0\]\.size: /);
+  const ok = { ...cfg, transcoder: { video: [{ size: '7680x4320', fps: 120 }] } };
+  assert.ok('args' in buildArgs(ok, orderInputs(ok)[0]!, opts), 'at the limits');
+});
+
 test('the manager reports a stream with no usable input as an error and spawns nothing', async () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'media-args-'));
   const m = new MediaManager({ root, log: pino({ level: 'silent' }) });

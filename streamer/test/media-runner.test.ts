@@ -238,3 +238,44 @@ test('http:// HLS input (another stream, served over HTTP) is copied', { skip },
     }
   });
 });
+
+test(
+  'transcoder settings above the limits never run; a running stream that grows past them stops',
+  { skip },
+  async () => {
+    await withManager(async (m) => {
+      const huge = { video: [{ size: '8192x8192', fps: 1000 }] };
+      m.apply(
+        streams(
+          { name: 'huge', inputs: [{ url: 'fake://fake' }], transcoder: huge },
+          { name: 'grow', inputs: [{ url: 'fake://fake?width=160&height=90' }] },
+        ),
+      );
+      const pid = await waitFor('grow: ffmpeg running', () => m.pid('grow'), 5000);
+      const s = m.stats('huge')!;
+      assert.equal(s.status, 'error');
+      assert.match(s.source_error ?? '', /transcoder\.video\[0\]\.size: width 8192 is above 7680/);
+      assert.equal(m.pid('huge'), null, 'no ffmpeg for the huge stream');
+
+      m.apply(
+        streams(
+          { name: 'huge', inputs: [{ url: 'fake://fake' }], transcoder: huge },
+          {
+            name: 'grow',
+            inputs: [{ url: 'fake://fake?width=160&height=90' }],
+            transcoder: { video: [{ size: '1280x720', fps: 1000 }] },
+          },
+        ),
+      );
+      const error = await waitFor(
+        'grow: stopped with the reason',
+        () => m.pid('grow') === null && m.stats('grow')?.source_error,
+        5000,
+      );
+      assert.match(error, /transcoder\.video\[0\]\.fps: 1000 is above 120/);
+      assert.equal(m.stats('grow')!.status, 'error');
+      assert.throws(() => process.kill(pid, 0), 'the old ffmpeg is gone');
+      assert.equal(m.pid('huge'), null);
+    });
+  },
+);

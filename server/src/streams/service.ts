@@ -98,7 +98,7 @@ export function streamsService(db: Db, clock: Clock) {
     db,
     clock,
   );
-  // Inputs are checked before anything is written, for single saves and batches alike.
+  // Inputs and transcoder limits are checked before anything is written, for single saves and batches.
   return {
     ...service,
     save: async (key: string, body: unknown, params?: Record<string, unknown>) => {

@@ -1,6 +1,7 @@
 // The streamer API Central uses, under /streamer/api/v3 (and Flussonic's older /flussonic/api/v3):
 // config, config/stats, streams, probes. Central signs its calls with the cluster key; people use the
 // admin login (Basic login:password, or Bearer <password>); see auth.ts.
+import { transcoderProblem } from '@central/protocol';
 import { inputsProblem } from '@central/protocol/input-rules';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { configExternalProblem } from '../config-external/target.ts';
@@ -61,14 +62,17 @@ function streamRoutes(api: FastifyInstance, d: ApiDeps) {
       const b = body as Record<string, unknown>;
       if (b.inputs !== undefined && !Array.isArray(b.inputs))
         return [400, errorBody(400, 'inputs', 'inputs must be an array of {url}')];
-      // The same rules as at run time: a refused input shows now, not later as a source_error.
+      // The same rules as at run time: a refused input (or a transcoder above the limits) shows now,
+      // not later as a source_error.
       const refused = inputsProblem(b.inputs);
-      if (refused) {
+      const tooLarge = refused ? null : transcoderProblem(b.transcoder);
+      const problem = refused ?? tooLarge;
+      if (problem) {
         const error = {
           status: '400',
-          code: 'invalid_input',
-          title: refused.title,
-          source: { pointer: refused.pointer },
+          code: refused ? 'invalid_input' : 'invalid_field',
+          title: problem.title,
+          source: { pointer: problem.pointer },
         };
         return [400, { errors: [error] }];
       }

@@ -1,5 +1,6 @@
 // The whole ffmpeg command line for one stream and one of its inputs. Pure: no I/O, so every
 // decision (copy or encode, timeouts, HLS window) is unit-tested without running ffmpeg.
+import { transcoderProblem } from '@central/protocol';
 import { SEGMENT_TEMPLATE } from './paths.ts';
 import { sourceFor, type FakeOpts, type InputSpec, type Source } from './sources.ts';
 import { isRecord, parseBitrate, positiveInt, positiveNumber } from './units.ts';
@@ -36,6 +37,9 @@ export function buildArgs(
   input: InputSpec & { file?: string },
   o: BuildOptions,
 ): { args: string[] } | { error: string } {
+  // The runner refuses such a stream before this; a command line is never built for one either.
+  const tooLarge = transcoderProblem(cfg.transcoder);
+  if (tooLarge) return { error: tooLarge.title };
   const source = sourceFor(input, o);
   if ('error' in source) return source;
   const args = [

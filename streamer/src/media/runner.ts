@@ -4,6 +4,7 @@ import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { transcoderProblem } from '@central/protocol';
 import { inputProblem } from '@central/protocol/input-rules';
 import type { Logger } from 'pino';
 import { buildArgs } from './ffmpeg-args.ts';
@@ -135,12 +136,16 @@ export class StreamRunner {
     this.inputs = orderInputs(config);
     this.secrets = this.inputs.flatMap((i) => urlSecrets(i.url));
     const problems = this.inputs.flatMap((i) => inputProblem({ ...i.opts, url: i.url }) ?? []);
+    // Settings above the transcoder limits (8K, 120 fps …) would take the machine: not run at all.
+    const tooLarge = transcoderProblem(config.transcoder);
     this.fatal =
       this.inputs.length === 0
         ? 'no inputs configured'
-        : problems.length === this.inputs.length
-          ? redactText(problems[0]!.reason, this.secrets)
-          : null;
+        : tooLarge
+          ? `not run: ${tooLarge.title}`
+          : problems.length === this.inputs.length
+            ? redactText(problems[0]!.reason, this.secrets)
+            : null;
     if (this.fatal) this.log.error({ error: this.fatal }, 'stream cannot run');
   }
 
