@@ -3,10 +3,10 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import type { Db } from './db/index.ts';
-import { LoginLimiter, requireAuth } from './http/auth.ts';
+import { requireAuth } from './http/auth.ts';
 import { installErrorHandler } from './http/errors.ts';
 import { parseJsonBody } from './http/json-body.ts';
-import { guardLogins } from './http/login-guard.ts';
+import { guardLogins, loginLimits, type LoginLimits } from './http/login-guard.ts';
 import { RequestLog, routeOf } from './http/request-log.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import type { Clock } from './lib/clock.ts';
@@ -45,6 +45,8 @@ export interface AppDeps {
   client?: StreamerClient;
   /** Shared by the HTTP and HTTPS apps and the fleet loops; without one the app has its own. */
   metrics?: Metrics;
+  /** Failed-credential limits, shared by the HTTP and HTTPS apps; without them the app has its own. */
+  limits?: LoginLimits;
 }
 
 export function buildApp(deps: AppDeps): FastifyInstance {
@@ -61,8 +63,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.addContentTypeParser('*', { parseAs: 'string' }, parseJsonBody);
   installErrorHandler(app);
   // Before any route: failed credentials count on every route, whoever checks them.
-  const limiter = new LoginLimiter(() => clock.now());
-  guardLogins(app, limiter, () => clock.now());
+  const limits = deps.limits ?? loginLimits(() => clock.now());
+  guardLogins(app, limits);
   const privatePaths = [...API_PREFIXES, '/ui/api', METRICS_PATH];
   securityHeaders(app, privatePaths);
   // While stopping, answers to requests still in flight close their connection: a keep-alive one left
@@ -121,7 +123,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
       { prefix },
     );
   }
-  sessionRoutes(app, creds, sessions, clock);
+  sessionRoutes(app, creds, sessions, clock, limits.signIn);
   staticRoutes(app, config.webDir ?? defaultWebDir(), privatePaths, () => playbackOrigins(db));
   return app;
 }

@@ -9,6 +9,7 @@ import { DatabaseError, migrate, openDatabase } from './db/index.ts';
 import { systemClock } from './lib/clock.ts';
 import { ensureApiKey, ensureServerId } from './lib/secrets.ts';
 import { createStreamerClient } from './lib/streamer-client.ts';
+import { loginLimits } from './http/login-guard.ts';
 import { Pulls } from './config-external/pulls.ts';
 import { Fleet } from './fleet/leader.ts';
 import { Metrics } from './metrics.ts';
@@ -100,7 +101,8 @@ async function main() {
     log: (msg, extra) => logger.info(extra ?? {}, msg),
     metrics,
   });
-  const deps = { config, db, clock: systemClock, apiKey, info, logger, pulls, client, metrics };
+  const limits = loginLimits(() => systemClock.now());
+  const deps = { config, db, clock: systemClock, apiKey, info, logger, pulls, client, metrics, limits };
   const apps = [buildApp(deps)];
   if (config.https)
     apps.push(buildApp({ ...deps, https: { key: config.https.key, cert: config.https.cert } }));

@@ -164,6 +164,31 @@ describe('start-up as a real process', { timeout: 180_000 }, () => {
         .on('error', reject);
     });
     assert.equal(status, 200);
+    // One limiter for both listeners: failures over HTTP lock the address out over HTTPS too.
+    for (let i = 0; i < 10; i++) {
+      const res = await fetch(`http://127.0.0.1:${ports.http}/central/api/v3/streams`, {
+        headers: { authorization: 'Bearer wrong-key-0123456789' },
+      });
+      assert.equal(res.status, 401, `failure ${i + 1} over HTTP`);
+    }
+    const overTls = await new Promise<number>((resolve, reject) => {
+      https
+        .get(
+          {
+            host: '127.0.0.1',
+            port: ports.https,
+            path: '/central/api/v3/streams',
+            headers: { authorization: `Bearer ${env.API_KEY}` },
+            ca: fs.readFileSync(a.cert),
+          },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        )
+        .on('error', reject);
+    });
+    assert.equal(overTls, 429, 'the right key over HTTPS waits too');
     await c.stop();
     const mismatched = spawnCentral({ ...env, SSL_CERTIFICATE_KEY: b.key });
     assert.equal(await mismatched.exited, 2);

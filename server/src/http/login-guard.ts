@@ -7,8 +7,10 @@
 // The pull endpoints are counted per address and streamer: each streamer has a key of its own, so one
 // streamer left with a stale key locks out only its own pulls, never those of the streamers sharing its
 // address (a NAT), nor people's API calls from there. All of an address's pull failures also count
-// together at a higher limit, so trying keys across many hostnames stays bounded.
+// together at a higher limit, so trying keys across many hostnames stays bounded. One set of limiters
+// serves all of a process's listeners (HTTP and HTTPS count together).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { SIGN_IN_LIMITS } from '../ui/session.ts';
 import { LoginLimiter, tooManyAttempts } from './auth.ts';
 
 /** Pull failures of one address over all hostnames, a minute, before its pulls wait. */
@@ -51,9 +53,26 @@ function scopeOf(req: FastifyRequest): string {
   return m ? `pull:${m[1]!}` : '';
 }
 
+/** The limiters of one process, shared by its HTTP and HTTPS apps. */
+export interface LoginLimits {
+  /** Failures per address (and per streamer on the pull endpoints). */
+  api: LoginLimiter;
+  /** Pull failures per address over all hostnames. */
+  pulls: LoginLimiter;
+  /** UI sign-in failures per address. */
+  signIn: LoginLimiter;
+}
+
+export function loginLimits(now: () => number): LoginLimits {
+  return {
+    api: new LoginLimiter(now),
+    pulls: new LoginLimiter(now, PULL_LIMITS),
+    signIn: new LoginLimiter(now, SIGN_IN_LIMITS),
+  };
+}
+
 /** Installs the app-wide check (onRequest) and count (onSend) of failed credentials. */
-export function guardLogins(app: FastifyInstance, limiter: LoginLimiter, now: () => number) {
-  const pulls = new LoginLimiter(now, PULL_LIMITS);
+export function guardLogins(app: FastifyInstance, { api: limiter, pulls }: LoginLimits) {
   app.addHook('onRequest', async (req, reply) => {
     if (!presentsCredentials(req)) return;
     const scope = scopeOf(req);

@@ -142,8 +142,13 @@ const NOT_CONFIGURED =
   'signing in needs an admin account: set EDIT_AUTH="login password" in central.conf or the environment, then restart Central';
 
 /** GET/POST/DELETE /ui/api/session. */
-export function sessionRoutes(app: FastifyInstance, creds: Credentials, sessions: Sessions, clock: Clock) {
-  const limiter = new LoginLimiter(() => clock.now(), SIGN_IN_LIMITS);
+export function sessionRoutes(
+  app: FastifyInstance,
+  creds: Credentials,
+  sessions: Sessions,
+  clock: Clock,
+  limiter: LoginLimiter,
+) {
   app.register(async (ui) => {
     ui.addHook('onRequest', async (_req, reply) => void reply.header('cache-control', 'no-store'));
     ui.get('/ui/api/session', async (req, reply) => {
