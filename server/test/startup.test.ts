@@ -31,6 +31,8 @@ describe('start-up as a real process', { timeout: 180_000 }, () => {
     const key = fs.readFileSync(path.join(dir, 'api_key'), 'utf8').trim();
     assert.ok(key.length >= 24);
     assert.equal((fs.statSync(path.join(dir, 'api_key')).mode & 0o777).toString(8), '600');
+    // The database files hold cluster keys and input credentials: nobody else may reach them.
+    assert.equal((fs.statSync(path.join(dir, 'pglite')).mode & 0o777).toString(8), '700');
     assert.match(first.output(), /generated one and saved it in .*api_key/, 'start-up says where the key is');
     assert.ok(!first.output().includes(key), 'not on a terminal: the key stays out of the output (logs)');
     assert.equal(await first.stop(), 0, 'SIGTERM stops it cleanly');

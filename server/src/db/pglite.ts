@@ -49,6 +49,10 @@ export async function openPglite(dataDir: string): Promise<Db> {
   const release = lockDirectory(dataDir);
   const dbDir = path.join(dataDir, 'pglite');
   try {
+    // The database holds cluster keys and input credentials, and PGlite creates its files readable by
+    // all (0666 less the umask): the directory is the owner's alone, whatever an older version made.
+    fs.mkdirSync(dbDir, { recursive: true, mode: 0o700 });
+    fs.chmodSync(dbDir, 0o700);
     const { PGlite } = await import('@electric-sql/pglite');
     const pg = await PGlite.create(dbDir);
     const wrap = (c: { query: typeof pg.query; exec: typeof pg.exec }): Queryable => ({
