@@ -108,6 +108,8 @@ for (const backend of await testBackends()) {
       await body('{"title":"\\ud800"}', '/title');
       await body('{"inputs":[{"url":"fake://x\\udc00"}]}', '/inputs/0/url');
       await body('{"labels":{"k\\u0000":"v"}}', '/labels/k\u0000');
+      // 1e400 parses to Infinity, which would be stored as null: the field silently gone.
+      await body('{"inputs":[{"url":"fake://x"}],"segment_duration":1e400}', '/segment_duration');
       const batch = await t.call('PUT', `${P}/streams/batch`, '[{"name":"b1","comment":"\\u0000"}]');
       assert.equal(batch.statusCode, 400, batch.body);
       assert.equal(firstError(batch.body).source?.pointer, '/0/comment');

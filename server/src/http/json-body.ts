@@ -1,7 +1,7 @@
 // Request bodies: every body is read as JSON (clients send `Content-Type: application/json` even on GET
 // and DELETE with no body; curl users often send none at all); an empty one is no body. A body that is
 // not JSON, or holds text PostgreSQL cannot store (NUL, lone surrogates: query/text.ts) in any key or
-// value, is a 400 naming the field, never a 500 from the database. Keys such as `__proto__` stay plain
+// value, or a number too large for a double, is a 400 naming the field, never a 500 from the database. Keys such as `__proto__` stay plain
 // data: JSON.parse makes them own properties and nothing here assigns through them.
 import { textProblem } from '../query/text.ts';
 import { ApiError } from './errors.ts';
@@ -10,7 +10,7 @@ const MAX_DEPTH = 64;
 
 const escapePointer = (s: string) => s.replaceAll('~', '~0').replaceAll('/', '~1');
 
-/** The pointer and problem of the first unstorable string in `v`, or null. */
+/** The pointer and problem of the first unstorable string or number in `v`, or null. */
 function findBadText(
   v: unknown,
   pointer: string,
@@ -20,6 +20,9 @@ function findBadText(
     const problem = textProblem(v);
     return problem ? { pointer, problem } : null;
   }
+  // JSON.parse reads 1e400 as Infinity, which would be saved as null (the field silently dropped).
+  if (typeof v === 'number' && !Number.isFinite(v))
+    return { pointer, problem: 'is a number too large to store' };
   if (!v || typeof v !== 'object') return null;
   if (depth > MAX_DEPTH) return { pointer, problem: `is nested more than ${MAX_DEPTH} levels deep` };
   for (const [k, x] of Object.entries(v)) {
