@@ -81,6 +81,9 @@ describe('streamer API authentication', () => {
     assert.equal(right.body.errors[0].code, 'too_many_requests');
     assert.ok(Number(right.headers.get('retry-after')) > 0);
     assert.equal(locked.s.state.saved.streams?.['after-lockout'], undefined, 'nothing was written');
+    // A valid Cluster signature cannot be guessed: Central sharing the address is never held up.
+    const central = await locked.call('GET', '/config/stats', clusterAuthHeader(KEY, Date.now()));
+    assert.equal(central.status, 200);
     assert.equal((await locked.call('GET', '/monitoring/liveness', null)).status, 200, 'probes stay open');
   });
 
@@ -126,6 +129,58 @@ describe('streamer API authentication', () => {
     assert.equal((await victim.call('GET', '/config', clusterAuthHeader(KEY, Date.now()))).status, 200);
     const zeros = `Cluster 0${seconds}:${sig}`;
     assert.equal((await victim.call('GET', '/config', zeros)).status, 401, 'one spelling per signature');
+  });
+
+  test('one replay cache and one limiter for both prefixes (/streamer and /flussonic)', async () => {
+    const both = await start();
+    running.push(both.s);
+    const polled = clusterAuthHeader(KEY, Date.now());
+    assert.equal((await both.call('GET', '/config/stats', polled)).status, 200);
+    const other = `http://127.0.0.1:${both.port}/flussonic/api/v3/config`;
+    const put = (auth: string) =>
+      fetch(other, {
+        method: 'PUT',
+        headers: { authorization: auth, 'content-type': 'application/json' },
+        body: JSON.stringify({ cluster_key: 'attacker-owned-key-123' }),
+      });
+    assert.equal((await put(polled)).status, 401, 'a read under /streamer is no write under /flussonic');
+    assert.equal(both.s.state.saved.cluster_key ?? null, null);
+    for (let i = 1; i < 10; i++) {
+      const res = await both.call('GET', '/config', 'Bearer guess');
+      assert.equal(res.status, 401, `failure ${i + 1}`);
+    }
+    assert.equal((await put(BASIC)).status, 429, 'failures under both prefixes count together');
+  });
+
+  test('after a restart, no signature seen before it can carry a write', async () => {
+    const dir = tempDir('streamer-restart-');
+    const first = await start({ dir });
+    const polled = clusterAuthHeader(KEY, Date.now());
+    assert.equal((await first.call('GET', '/config/stats', polled)).status, 200);
+    await first.s.close();
+    const second = await start({ dir });
+    running.push(second.s);
+    const res = await second.call('PUT', '/config', polled, { cluster_key: 'attacker-owned-key-123' });
+    assert.equal(res.status, 401);
+    assert.equal(second.s.state.saved.cluster_key ?? null, null);
+  });
+
+  test("Central's write is sent again when another process polled in its second", async () => {
+    const fresh = await start();
+    running.push(fresh.s);
+    const target = { hostname: 'auth-test', api_url: `http://127.0.0.1:${fresh.port}`, cluster_key: KEY };
+    const poller = createStreamerClient({ timeoutMs: 5000, policy: { allow: [], deny: [] } });
+    const writer = createStreamerClient({ timeoutMs: 5000, policy: { allow: [], deny: [] } });
+    try {
+      for (let i = 0; i < 3; i++) {
+        await poller.getConfig(target);
+        await writer.putConfig(target, { config_external: `${EXTERNAL}-${i}` });
+      }
+      assert.equal(fresh.s.state.saved.config_external, `${EXTERNAL}-2`);
+    } finally {
+      poller.close();
+      writer.close();
+    }
   });
 
   test('API answers are never cached nor sniffed', async () => {

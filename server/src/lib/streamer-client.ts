@@ -158,10 +158,15 @@ export function createStreamerClient(o: StreamerClientOptions): StreamerClient {
     try {
       return await send(start, options, body, fail);
     } catch (e) {
+      if (!(e instanceof StreamerError)) throw e;
       // A kept-alive socket the server had just closed: an idempotent GET is sent once more.
-      if (call.method === 'GET' && e instanceof StreamerError && e.reused)
-        return send(start, options, body, fail);
-      throw e;
+      if (call.method === 'GET' && e.reused) return send(start, options, body, fail);
+      // A write refused as a replay: its second was seen (another Central process polled in it, or
+      // the streamer restarted in it). Once more with a later second; a wrong key fails again.
+      if (call.method === 'GET' || !t.cluster_key || e.status !== 401) throw e;
+      done();
+      ({ header: headers.Authorization, done } = await signer.write(server, t.cluster_key, now));
+      return await send(start, options, body, fail);
     } finally {
       done();
     }

@@ -1,10 +1,11 @@
 // Who may use the streamer API: Central with the Cluster signature of the cluster key, people with the
 // admin login (Basic login:password, or Bearer <password>). Failed attempts of every kind count against
 // the client's address (10 a minute, then 429 until the minute is over, the right credentials
-// included), and a write needs a Cluster signature the streamer has never seen, on a read either.
+// included; a valid Cluster signature is never held up), and a write needs a Cluster signature the
+// streamer has never seen, on a read either.
 import { ReplayCache, safeEqual, verifyClusterAuthHeader } from '@central/protocol/cluster-auth';
 import { BASIC_LIMITS, LoginLimiter } from '@central/protocol/login-limiter';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errorBody } from './list.ts';
 
 export interface AuthDeps {
@@ -39,26 +40,38 @@ function refuse(reply: FastifyReply, status: 401 | 429, code: string, title: str
   return reply.code(status).send(errorBody(status, code, title));
 }
 
-/** The onRequest check of the secured API routes; one limiter and replay cache per streamer. */
-export function apiAuth(d: AuthDeps, now: () => number = Date.now) {
+export type AuthHook = (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+
+const isCluster = (header: string | undefined): header is string =>
+  header !== undefined && /^cluster\s/i.test(header);
+
+/**
+ * The onRequest check of the secured API routes: build one per streamer and use it on every prefix
+ * (one limiter, one replay cache). A valid Cluster signature is let through even from a locked-out
+ * address (it cannot be guessed, and Central behind a shared address must not be locked out by its
+ * neighbours' failures); passwords wait. The replay cache lives in memory, so after a restart a write
+ * needs a signature made after the streamer started: none seen before the restart can be replayed.
+ */
+export function apiAuth(d: AuthDeps, now: () => number = Date.now): AuthHook {
   const limiter = new LoginLimiter(now, BASIC_LIMITS);
   const replays = new ReplayCache();
+  const startedSecond = Math.floor(now() / 1000);
   return async (req: FastifyRequest, reply: FastifyReply) => {
     const header = req.headers.authorization;
-    if (header !== undefined) {
+    const t = now();
+    let ok = authorized(header, d, t);
+    if (ok && isCluster(header)) {
+      // A signature covers only its second and the key: one seen before (a recorded write, or any of
+      // Central's polls) must not carry a write.
+      if (READS.has(req.method)) replays.sawRead(header, t);
+      else ok = signedAfter(header, startedSecond) && replays.firstUse(header, t);
+    }
+    if (header !== undefined && !(ok && isCluster(header))) {
       const wait = limiter.blockedFor(req.ip);
       if (wait) {
         void reply.header('retry-after', String(Math.ceil(wait / 1000)));
         return refuse(reply, 429, 'too_many_requests', 'Too many failed logins from this address');
       }
-    }
-    const t = now();
-    let ok = authorized(header, d, t);
-    // A signature covers only its second and the key: one seen before (a recorded write, or any of
-    // Central's polls) must not carry a write.
-    if (ok && /^cluster\s/i.test(header!)) {
-      if (READS.has(req.method)) replays.sawRead(header!, t);
-      else ok = replays.firstUse(header!, t);
     }
     if (ok) return;
     if (header !== undefined) limiter.fail(req.ip);
@@ -66,7 +79,8 @@ export function apiAuth(d: AuthDeps, now: () => number = Date.now) {
   };
 }
 
-/** Registers the check on a scope (the routes registered in it after this need credentials). */
-export function requireAuth(scope: FastifyInstance, d: AuthDeps) {
-  scope.addHook('onRequest', apiAuth(d));
+/** Whether a (verified) Cluster header was signed after `second`. */
+function signedAfter(header: string, second: number): boolean {
+  const m = /^\S+\s+(\d+):/.exec(header.trim());
+  return m !== null && Number(m[1]) > second;
 }

@@ -5,7 +5,7 @@ import { transcoderProblem } from '@central/protocol';
 import { inputsProblem } from '@central/protocol/input-rules';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { configExternalProblem } from '../config-external/target.ts';
-import { requireAuth } from './auth.ts';
+import { apiAuth, type AuthHook } from './auth.ts';
 import { jsonBodies } from './body.ts';
 import { errorBody, listStreams, parseConfigPut, type Reply } from './list.ts';
 
@@ -87,7 +87,7 @@ function streamRoutes(api: FastifyInstance, d: ApiDeps) {
   );
 }
 
-function api(app: FastifyInstance, d: ApiDeps) {
+function api(app: FastifyInstance, d: ApiDeps, auth: AuthHook) {
   jsonBodies(app);
   // Answers carry the config_external URL (with Central's key) and stream inputs: never kept by a cache,
   // never read as another type.
@@ -102,7 +102,7 @@ function api(app: FastifyInstance, d: ApiDeps) {
       : send(reply, [503, errorBody(503, 'not_ready', 'The stream list is not loaded yet')]),
   );
   app.register(async (secured) => {
-    requireAuth(secured, d);
+    secured.addHook('onRequest', auth);
     secured.get('/config', async () => d.config(Date.now()));
     secured.put('/config', async (req, reply) => {
       const put = parseConfigPut(req.body);
@@ -120,7 +120,10 @@ function api(app: FastifyInstance, d: ApiDeps) {
 }
 
 export function registerApi(app: FastifyInstance, d: ApiDeps): void {
-  for (const prefix of PREFIXES) app.register(async (scope) => api(scope, d), { prefix });
+  // One check for every prefix: one limiter and one replay cache (a signature seen under /streamer
+  // must not carry a write under /flussonic).
+  const auth = apiAuth(d);
+  for (const prefix of PREFIXES) app.register(async (scope) => api(scope, d, auth), { prefix });
 }
 
 export const API_BODY_LIMIT = MAX_BODY;
