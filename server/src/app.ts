@@ -4,7 +4,8 @@ import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import type { Db } from './db/index.ts';
 import { requireAuth } from './http/auth.ts';
-import { installErrorHandler } from './http/errors.ts';
+import { textProblem } from './query/text.ts';
+import { badParameter, installErrorHandler } from './http/errors.ts';
 import { parseJsonBody } from './http/json-body.ts';
 import { guardLogins, loginLimits, type LoginLimits } from './http/login-guard.ts';
 import { RequestLog, routeOf } from './http/request-log.ts';
@@ -62,6 +63,13 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'string' }, parseJsonBody);
   installErrorHandler(app);
+  // Path parameters (names, hostnames) are client text too: what PostgreSQL cannot store is a 400.
+  app.addHook('onRequest', async (req) => {
+    for (const [name, value] of Object.entries((req.params ?? {}) as Record<string, unknown>)) {
+      const problem = typeof value === 'string' ? textProblem(value) : null;
+      if (problem) throw badParameter(name, `value ${problem}`);
+    }
+  });
   // Before any route: failed credentials count on every route, whoever checks them.
   const limits = deps.limits ?? loginLimits(() => clock.now());
   guardLogins(app, limits);

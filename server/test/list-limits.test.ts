@@ -41,8 +41,16 @@ for (const backend of await testBackends()) {
       await expect400(`${P}/streamers?channel_limit_lt=1.5`, 'channel_limit_lt');
       await expect400(`${P}/streams?updated_at_gt=0x10`, 'updated_at_gt');
       await expect400(`${P}/streams?updated_at_gt=1e400`, 'updated_at_gt');
-      const fine = await t.call('GET', `${P}/streamers?channel_limit_gt=2147483647`);
-      assert.equal(fine.statusCode, 200, fine.body);
+      // Only int4 columns have the int4 range: a document's integers are any JSON integer.
+      for (const url of [
+        `${P}/streamers?channel_limit_gt=2147483647`,
+        `${P}/streamers?updated_at_gt=1796285000000`,
+        `${P}/streamers?total_bandwidth_gt=10000000000`,
+        `${P}/streams?dvr.storage_limit_gt=1796285000000`,
+      ]) {
+        const fine = await t.call('GET', url);
+        assert.equal(fine.statusCode, 200, `${url}: ${fine.body}`);
+      }
     });
 
     test('a forged cursor with numbers the sort column cannot take is a 400', async () => {
@@ -88,6 +96,18 @@ for (const backend of await testBackends()) {
       await expect400(`${pull}/dynamic-streams?name=a%00b`, 'name');
       await expect400(`${pull}/streams?cursor=${cursor({ a: 'x\u0000' })}`, 'cursor');
       await expect400(`${pull}/streams?limit=1&limit=2`, 'limit');
+      // A NUL in the path is a 400 before any key check or database query, with or without a key.
+      for (const path of ['streams', 'update-streams?name=a', 'srt_port_resolve/1', 'pull_key'])
+        for (const headers of [{}, { authorization: 'Bearer garbage-0123456789' }] as Record<
+          string,
+          string
+        >[]) {
+          const res = await t.call('GET', `${P}/streamers/s%00/${path}`, undefined, headers);
+          assert.equal(res.statusCode, 400, `${path}: ${res.body}`);
+          assert.equal(firstError(res.body).source?.parameter, 'hostname', path);
+        }
+      const streamName = await t.call('GET', `${P}/streams/a%00b`);
+      assert.equal(streamName.statusCode, 400, streamName.body);
     });
   });
 }

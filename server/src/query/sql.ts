@@ -104,21 +104,22 @@ const DECIMAL = /^[+-]?(?:\d{1,32}(?:\.\d{0,32})?|\.\d{1,32})(?:[eE][+-]?\d{1,3}
 const INT32 = 2 ** 31;
 
 /** Whether `n` fits a column or document field of `type` (so PostgreSQL never fails on a cast). */
-function fits(type: JsonType | ColumnType, n: number): boolean {
+function fits(type: JsonType | ColumnType, n: number, column: boolean): boolean {
   if (type === 'number') return Number.isFinite(n);
   if (!Number.isSafeInteger(n)) return false;
-  return type !== 'integer' || (n >= -INT32 && n < INT32);
+  // An `integer` column is PostgreSQL's int4; a document's integer is any JSON integer.
+  return !column || type !== 'integer' || (n >= -INT32 && n < INT32);
 }
 
 const asNumber = (v: string): number | null => (DECIMAL.test(v) ? Number(v) : null);
 
-function convert(param: string, type: JsonType | ColumnType, v: string): unknown {
+function convert(param: string, type: JsonType | ColumnType, v: string, column: boolean): unknown {
   if (type === 'integer' || type === 'bigint' || type === 'number') {
     const n = asNumber(v);
-    if (n === null || !fits(type, n))
+    if (n === null || !fits(type, n, column))
       throw badParameter(
         param,
-        `"${v.slice(0, 40)}" is not a ${type === 'number' ? 'number' : `whole number in range${type === 'integer' ? ` (±${INT32})` : ''}`}`,
+        `"${v.slice(0, 40)}" is not a ${type === 'number' ? 'number' : `whole number in range${column && type === 'integer' ? ` (±${INT32})` : ''}`}`,
       );
     return n;
   }
@@ -132,7 +133,7 @@ function convert(param: string, type: JsonType | ColumnType, v: string): unknown
 function columnFilter(f: Filter, c: ColumnField, b: Params): string {
   // `_is=null` has no value of the column's type to convert.
   if (f.op === 'is' || f.op === 'is_not') return `${c.sql} IS ${f.op === 'is' ? '' : 'NOT '}NULL`;
-  const vals = f.values.map((v) => convert(f.param, c.type, v));
+  const vals = f.values.map((v) => convert(f.param, c.type, v, true));
   const set = () => `(SELECT (jsonb_array_elements_text(${b.p(JSON.stringify(vals))}::jsonb))::${c.type})`;
   const cmp = (op: string) => `${c.sql} ${op} ${b.p(vals[0])}::${c.type}`;
   switch (f.op) {
@@ -173,7 +174,7 @@ function jsonFilter(f: Filter, j: JsonField, doc: string, b: Params): string {
   // Untyped fields: match the value as written and, when it reads as one, as a number or boolean.
   const vals = f.values.flatMap((v) =>
     j.type !== 'any'
-      ? [convert(f.param, j.type, v)]
+      ? [convert(f.param, j.type, v, false)]
       : [
           v,
           ...(asNumber(v) !== null && Number.isFinite(asNumber(v)) ? [asNumber(v)!] : []),
@@ -246,7 +247,8 @@ export function keyset(terms: Term[], values: unknown[], backward: boolean, b: P
     }
     const expected = CAST_TYPES.get(t.cast);
     if (expected && typeof v !== expected) throw badCursor();
-    if (typeof v === 'number' && t.cast !== 'jsonb' && !fits(t.cast as ColumnType, v)) throw badCursor();
+    if (typeof v === 'number' && t.cast !== 'jsonb' && !fits(t.cast as ColumnType, v, true))
+      throw badCursor();
     if (t.nullable) comps.push({ eq: `${t.expr} IS NOT NULL`, gt: backward ? null : `${t.expr} IS NULL` });
     const ph = `${b.p(t.cast === 'jsonb' ? JSON.stringify(v) : v)}::${t.cast}`;
     comps.push({ eq: `${t.expr} = ${ph}`, gt: `${t.expr} ${t.desc !== backward ? '<' : '>'} ${ph}` });
