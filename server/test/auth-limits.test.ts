@@ -72,6 +72,21 @@ describe('failed credentials are limited on every route', () => {
     assert.equal((await pull('s1', await keyOf('s1'))).statusCode, 200, 'the lock-out ends');
   });
 
+  test('rotating a pull key many times never locks the streamer out', async () => {
+    const ip = '192.0.2.14';
+    assert.equal((await t.call('PUT', `${P}/streamers/s3`, { api_url: 'http://192.0.2.3' })).statusCode, 200);
+    const keyOf = async () =>
+      ((await t.call('GET', `${P}/streamers/s3/pull_key`)).json() as { pull_key: string }).pull_key;
+    const pull = (key: string) => req(ip, 'GET', `${P}/streamers/s3/streams`, `Bearer ${key}`);
+    let key = await keyOf();
+    for (let i = 0; i < 2 * BASIC_LIMITS.max; i++) {
+      assert.equal((await t.call('POST', `${P}/streamers/s3/rotate_pull_key`)).statusCode, 200);
+      assert.equal((await pull(key)).statusCode, 403, 'the old key is refused at once');
+      key = await keyOf();
+      assert.equal((await pull(key)).statusCode, 200, `rotation ${i + 1}: the new key pulls`);
+    }
+  });
+
   test('wrong Bearer keys lock out; a write with the right key then changes nothing', async () => {
     const ip = '192.0.2.20';
     for (let i = 0; i < BASIC_LIMITS.max; i++)

@@ -80,8 +80,12 @@ export function guardLogins(app: FastifyInstance, { api: limiter, pulls }: Login
     if (wait) throw tooManyAttempts(reply, wait);
   });
   app.addHook('onSend', async (req, reply, payload) => {
-    if (!presentsCredentials(req) || !isCredentialFailure(reply.statusCode, payload)) return payload;
+    if (!presentsCredentials(req)) return payload;
     const scope = scopeOf(req);
+    // A streamer pulling with its key again (after a rotation refused its old one) starts afresh:
+    // rotations never add up to a lock-out. The count over all hostnames stays.
+    if (scope && reply.statusCode < 400) limiter.succeed(req.ip, scope);
+    if (!isCredentialFailure(reply.statusCode, payload)) return payload;
     limiter.fail(req.ip, scope);
     if (scope) pulls.fail(req.ip);
     return payload;
