@@ -253,28 +253,39 @@ export function parseBitrate(v: unknown): number | undefined {
   return Math.round(n < 10_000 ? n * 1000 : n);
 }
 
-/** A number from a JSON number or a numeric string ("25", "30000/1001"); undefined otherwise. */
-function numberOf(v: unknown): number | undefined {
+/**
+ * A number from a JSON number or a numeric string ("25", "30000/1001"); undefined otherwise. The one
+ * reader of transcoder numbers: the limits below and the open streamer's ffmpeg arguments read a
+ * setting the same way, so nothing the check cannot read can run.
+ */
+export function readNumber(v: unknown): number | undefined {
   if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
-  if (typeof v !== 'string' || v.length > 32) return undefined;
+  if (typeof v !== 'string') return undefined;
   const ratio = /^\s*(\d+(?:\.\d+)?)\s*\/\s*(\d+(?:\.\d+)?)\s*$/.exec(v);
   if (ratio) return Number(ratio[2]) > 0 ? Number(ratio[1]) / Number(ratio[2]) : undefined;
   const n = v.trim() === '' ? NaN : Number(v);
   return Number.isFinite(n) ? n : undefined;
 }
+const numberOf = readNumber;
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Why a Flussonic `size` ({width, height} or "WxH") is too large, or null. */
+/** Width and height of a Flussonic `size` ({width, height} or "WxH"), each as written (or absent). */
+export function readSize(size: unknown): { width?: number; height?: number } {
+  if (typeof size === 'string') {
+    const m = /^\s*(\d+)\s*x\s*(\d+)\s*$/i.exec(size);
+    return m ? { width: Number(m[1]), height: Number(m[2]) } : {};
+  }
+  if (!isObject(size)) return {};
+  const [width, height] = [readNumber(size.width), readNumber(size.height)];
+  return { ...(width !== undefined ? { width } : {}), ...(height !== undefined ? { height } : {}) };
+}
+
+/** Why a Flussonic `size` is too large, or null. */
 function sizeProblem(size: unknown): string | null {
   const L = TRANSCODER_LIMITS;
-  let w: number | undefined;
-  let h: number | undefined;
-  if (typeof size === 'string') {
-    const m = /^\s*(\d{1,12})\s*x\s*(\d{1,12})\s*$/i.exec(size);
-    [w, h] = m ? [Number(m[1]), Number(m[2])] : [undefined, undefined];
-  } else if (isObject(size)) [w, h] = [numberOf(size.width), numberOf(size.height)];
+  const { width: w, height: h } = readSize(size);
   for (const [side, n] of [
     ['width', w],
     ['height', h],

@@ -26,6 +26,15 @@ describe('transcoder limits (pure)', () => {
       [{ tracks: [{ content: 'video', size: { width: 16384 } }] }, '/transcoder/tracks/0/size', /width/],
       [{ tracks: [{ content: 'audio', bitrate: 5_000_000 }] }, '/transcoder/tracks/0/bitrate', /above/],
       [{ global: { fps: 500 } }, '/transcoder/global/fps', /above 120/],
+      // Spellings the streamer reads must not slip past the check (found by an attack on real ffmpeg).
+      [{ video: [{ size: '0000000000008000x16' }] }, '/transcoder/video/0/size', /width 8000/],
+      [{ video: [{ fps: `${'0'.repeat(34)}1000` }] }, '/transcoder/video/0/fps', /1000 is above/],
+      [
+        { video: [{ size: { width: `${'0'.repeat(40)}8000`, height: 16 } }] },
+        '/transcoder/video/0/size',
+        /8000/,
+      ],
+      [{ audio: { channels: `${'0'.repeat(40)}64` } }, '/transcoder/audio/channels', /64 is above/],
     ];
     for (const [tc, pointer, reason] of cases) {
       const p = transcoderProblem(tc);

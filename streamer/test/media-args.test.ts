@@ -1,11 +1,14 @@
 // Pure parts of the media runner: the ffmpeg command line, input order, units, redaction, paths,
 // progress parsing and the restart key. No ffmpeg needed.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { TRANSCODER_LIMITS } from '@central/protocol';
 import pino from 'pino';
+import { ffmpegAvailable } from '../../test-kit/media.ts';
 import { buildArgs, hlsWindow, scaleFilter } from '../src/media/ffmpeg-args.ts';
 import { MediaManager, mediaKey, type StreamConfig } from '../src/media/manager.ts';
 import { mediaDir } from '../src/media/paths.ts';
@@ -104,7 +107,18 @@ test('a transcoder encodes libx264 + aac with bitrate, size, fps, gop, preset', 
   const c = args({ inputs: [{ url: 'rtmp://h/a' }], transcoder: { video: [], audio: { bitrate: 64000 } } });
   assert.equal(after(c, '-c:v'), 'copy');
   assert.equal(after(c, '-c:a'), 'aac');
-  assert.equal(scaleFilter({ width: 640 }), 'scale=640:-2');
+  // One side given: the other follows the source's shape, within the pixel limit whatever that shape.
+  assert.equal(
+    scaleFilter({ width: 640 }),
+    'scale=640:7680:force_original_aspect_ratio=decrease:force_divisible_by=2',
+  );
+  assert.equal(
+    scaleFilter({ height: 7680 }),
+    'scale=4320:7680:force_original_aspect_ratio=decrease:force_divisible_by=2',
+  );
+  // The streamer reads sizes exactly as the limits do: what they cannot read gets no scale at all.
+  assert.equal(scaleFilter('0000000000000640x360'), scaleFilter({ width: 640, height: 360 }));
+  assert.equal(scaleFilter('640 x 360 x 2'), undefined);
   assert.equal(scaleFilter('1920x1080'), scaleFilter({ width: 1920, height: 1080 }));
   assert.equal(scaleFilter({}), undefined);
 });
@@ -282,3 +296,39 @@ test('restart key: media fields matter, title/labels/stats do not', () => {
   assert.notEqual(mediaKey({ ...base, segment_duration: 4000 }), k);
   assert.equal(mediaKey({ b: 1, a: { y: 1, x: 2 } }), mediaKey({ a: { x: 2, y: 1 }, b: 1 }));
 });
+
+test(
+  'one-sided sizes stay within the pixel limit whatever the source shape (real ffmpeg)',
+  {
+    skip: !ffmpegAvailable(),
+  },
+  () => {
+    // A wide source asked for 7680 lines would otherwise scale to 15360x7680 (118 Mpx, 1.35 GB RSS).
+    for (const [source, size] of [
+      ['3840x1920', { height: 7680 }],
+      ['100x3000', { width: 7680 }],
+      ['1920x1080', { width: 1280 }],
+    ] as const) {
+      const out = spawnSync(
+        'ffprobe',
+        [
+          '-v',
+          'error',
+          '-f',
+          'lavfi',
+          '-show_entries',
+          'stream=width,height',
+          '-of',
+          'csv=p=0',
+          `testsrc=size=${source}:rate=1,${scaleFilter(size)}`,
+        ],
+        { encoding: 'utf8', timeout: 60_000 },
+      );
+      const [w, h] = out.stdout.trim().split(',').map(Number);
+      assert.ok(w && h, `${source} ${JSON.stringify(size)}: ${out.stderr}`);
+      assert.ok(w! * h! <= TRANSCODER_LIMITS.maxPixels, `${source} -> ${w}x${h}`);
+      assert.ok(w! <= TRANSCODER_LIMITS.maxSide && h! <= TRANSCODER_LIMITS.maxSide, `${source} -> ${w}x${h}`);
+      if (source === '1920x1080') assert.deepEqual([w, h], [1280, 720], 'an ordinary source keeps its shape');
+    }
+  },
+);

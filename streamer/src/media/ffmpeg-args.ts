@@ -1,6 +1,6 @@
 // The whole ffmpeg command line for one stream and one of its inputs. Pure: no I/O, so every
 // decision (copy or encode, timeouts, HLS window) is unit-tested without running ffmpeg.
-import { transcoderProblem } from '@central/protocol';
+import { readSize, TRANSCODER_LIMITS, transcoderProblem } from '@central/protocol';
 import { SEGMENT_TEMPLATE } from './paths.ts';
 import { sourceFor, type FakeOpts, type InputSpec, type Source } from './sources.ts';
 import { isRecord, parseBitrate, positiveInt, positiveNumber } from './units.ts';
@@ -101,21 +101,24 @@ function videoArgs(v: Record<string, unknown>, fake: FakeOpts | undefined): stri
   return out;
 }
 
-/** A scale (and crop or pad) filter for Flussonic's `size` ({width, height, strategy} or "WxH"). */
+/**
+ * A scale (and crop or pad) filter for Flussonic's `size` ({width, height, strategy} or "WxH"). With one
+ * side given, the other follows the source's aspect ratio, bounded so that the picture stays within
+ * TRANSCODER_LIMITS whatever the source's shape.
+ */
 export function scaleFilter(size: unknown): string | undefined {
-  let w: number | undefined;
-  let h: number | undefined;
-  let strategy: unknown;
-  if (typeof size === 'string') {
-    const m = /^(\d+)x(\d+)$/.exec(size.trim());
-    [w, h] = [positiveInt(m?.[1]), positiveInt(m?.[2])];
-  } else if (isRecord(size)) {
-    [w, h, strategy] = [positiveInt(size.width), positiveInt(size.height), size.strategy];
-  }
+  const { width, height } = readSize(size);
+  let [w, h] = [positiveInt(width), positiveInt(height)];
+  const strategy = isRecord(size) ? size.strategy : undefined;
   if (w) w -= w % 2;
   if (h) h -= h % 2;
   if (!w && !h) return undefined;
-  if (!w || !h) return `scale=${w ?? -2}:${h ?? -2}`;
+  if (!w || !h) {
+    const L = TRANSCODER_LIMITS;
+    const other = (side: number) => Math.min(L.maxSide, Math.floor(L.maxPixels / side / 2) * 2);
+    const [bw, bh] = w ? [w, other(w)] : [other(h!), h!];
+    return `scale=${bw}:${bh}:force_original_aspect_ratio=decrease:force_divisible_by=2`;
+  }
   if (strategy === 'scale') return `scale=${w}:${h},setsar=1`;
   if (strategy === 'crop')
     return `scale=${w}:${h}:force_original_aspect_ratio=increase,crop=${w}:${h},setsar=1`;
