@@ -64,7 +64,9 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   app.addContentTypeParser('*', { parseAs: 'string' }, parseJsonBody);
   installErrorHandler(app);
   // Path parameters (names, hostnames) are client text too: what PostgreSQL cannot store is a 400.
+  // (The UI's files, under the catch-all route, never reach the database and answer 404 themselves.)
   app.addHook('onRequest', async (req) => {
+    if (req.routeOptions.url === '/*') return;
     for (const [name, value] of Object.entries((req.params ?? {}) as Record<string, unknown>)) {
       const problem = typeof value === 'string' ? textProblem(value) : null;
       if (problem) throw badParameter(name, `value ${problem}`);
