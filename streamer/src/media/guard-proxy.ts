@@ -34,6 +34,8 @@ export class GuardProxy {
   private server: http.Server | null = null;
   private starting: Promise<number> | null = null;
   private readonly tickets = new Map<string, ProxyTicket & { token: string }>();
+  /** Open CONNECT tunnels: the HTTP server forgets them, so closing it would wait on them forever. */
+  private readonly tunnels = new Set<Duplex>();
   private readonly lookup: net.LookupFunction;
 
   constructor(
@@ -64,6 +66,7 @@ export class GuardProxy {
     this.starting = null;
     if (!server) return;
     server.closeAllConnections();
+    for (const socket of this.tunnels) socket.destroy();
     await new Promise((r) => server.close(r));
   }
 
@@ -151,6 +154,8 @@ export class GuardProxy {
 
   private tunnel(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy());
+    this.tunnels.add(socket);
+    socket.on('close', () => this.tunnels.delete(socket));
     const t = this.ticketOf(req);
     if (!t) {
       socket.end(
@@ -167,7 +172,9 @@ export class GuardProxy {
       return void socket.end('HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
     }
     const upstream = net.connect({ host, port: Number(m[3]), lookup: this.lookup });
+    let connected = false;
     upstream.on('connect', () => {
+      connected = true;
       socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
       if (head.length) upstream.write(head);
       upstream.pipe(socket);
@@ -176,6 +183,14 @@ export class GuardProxy {
     upstream.on('error', (err) => {
       this.refuse(t, req.url ?? '', err);
       socket.end('HTTP/1.1 502 Bad Gateway\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    });
+    // Upstream gone, the tunnel ends: what was piped is flushed, and reading resumes (a pipe whose
+    // destination is gone stops reading, so ffmpeg's end would never be seen and the socket would
+    // hold the proxy open).
+    upstream.on('close', () => {
+      if (!connected) return;
+      socket.end();
+      socket.resume();
     });
     socket.on('close', () => upstream.destroy());
   }
