@@ -1,7 +1,10 @@
 // The leader lease: a row in PostgreSQL that one Central process holds at a time. Time is the
 // database's (one clock for every process). Holding it is not trusted on its own: every decision
 // write runs `fence` in its transaction, which fails unless the lease row still carries our epoch,
-// and share-locks the row so that a takeover waits for that write to commit.
+// and share-locks the row so that a takeover waits for that write to commit. A new expiry is computed
+// after any such wait (clock_timestamp() in the update itself), so a lease is never granted already
+// expired; a holder paused mid-write loses its locks to idle_in_transaction_session_timeout
+// (db/postgres.ts), so no takeover waits longer than that.
 import type { Queryable } from './types.ts';
 
 /** The lease whose holder runs the fleet loops (fleet/leader.ts); GET /metrics shows its epoch. */
@@ -21,7 +24,7 @@ VALUES ($1, $2, 1, clock_timestamp() + $3 * interval '1 millisecond')
 ON CONFLICT (name) DO UPDATE SET
   holder = EXCLUDED.holder,
   epoch = CASE WHEN c.holder = EXCLUDED.holder THEN c.epoch ELSE c.epoch + 1 END,
-  expires_at = EXCLUDED.expires_at
+  expires_at = clock_timestamp() + $3 * interval '1 millisecond'
 WHERE c.holder = EXCLUDED.holder OR c.expires_at < clock_timestamp()
 RETURNING epoch`;
 

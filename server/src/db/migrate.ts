@@ -21,6 +21,8 @@ export function listMigrations(dir = MIGRATIONS_DIR) {
 export async function migrate(db: Db, dir = MIGRATIONS_DIR): Promise<string[]> {
   const migrations = listMigrations(dir);
   return db.transaction(async (tx) => {
+    // Processes starting together wait here for the first one's migrations, however long they take.
+    await tx.exec('SET LOCAL lock_timeout = 0; SET LOCAL statement_timeout = 0');
     await tx.query('SELECT pg_advisory_xact_lock($1)', [LOCK_KEY]);
     await tx.exec(
       'CREATE TABLE IF NOT EXISTS central_migrations (id text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())',

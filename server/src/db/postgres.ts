@@ -81,6 +81,19 @@ async function probe(config: pg.PoolConfig): Promise<void> {
 }
 
 /**
+ * Bounds on what one session may hold, so that a stalled or paused Central process cannot block the
+ * others: a lock waited for longer than lock_timeout fails (the caller retries), a statement is cut
+ * after statement_timeout, and a transaction left idle (its process stopped mid-way) is ended by the
+ * server after idle_in_transaction_session_timeout, releasing its locks. Migrations lift the first two
+ * for their own transaction (db/migrate.ts).
+ */
+export const SESSION_LIMITS = {
+  lock_timeout: 5000,
+  statement_timeout: 30_000,
+  idle_in_transaction_session_timeout: 5000,
+} as const;
+
+/**
  * Connections per Central process: 2 x cores + 2 (PostgreSQL's usual sizing rule). More backends than
  * that only contend for the CPU: on 2 cores 6 connections gave 4,400 PUT/s at p99 20 ms where 20 gave
  * 3,300 at 31 ms (npm run bench).
@@ -118,7 +131,7 @@ export async function openPostgres(url: string, opts: PostgresOptions = {}): Pro
       await new Promise((r) => setTimeout(r, opts.retryDelayMs ?? 1000));
     }
   }
-  const pool = new pg.Pool({ ...chosen, max: opts.maxConnections ?? defaultPoolSize() });
+  const pool = new pg.Pool({ ...chosen, ...SESSION_LIMITS, max: opts.maxConnections ?? defaultPoolSize() });
   pool.on('error', (err) => opts.log?.(`idle PostgreSQL connection failed: ${describe(err)}`));
   const wrap = (c: pg.Pool | pg.PoolClient): Queryable => ({
     async query<T extends Row>(text: string, params?: unknown[], name?: string) {
@@ -139,16 +152,27 @@ export async function openPostgres(url: string, opts: PostgresOptions = {}): Pro
     ...wrap(pool),
     async transaction(fn) {
       const client = await pool.connect();
+      // A checked-out client has no listener of the pool's: a connection dropped mid-transaction (a
+      // server restart, pg_terminate_backend, idle_in_transaction_session_timeout) would be an
+      // unhandled 'error' event and end the process. It fails this transaction instead.
+      let broken: Error | null = null;
+      const onError = (err: Error) => {
+        broken = err;
+        opts.log?.(`PostgreSQL connection failed in a transaction: ${describe(err)}`);
+      };
+      client.on('error', onError);
       try {
         await client.query('BEGIN');
         const result = await fn(wrap(client));
         await client.query('COMMIT');
         return result;
       } catch (err) {
-        await client.query('ROLLBACK').catch(() => {});
+        if (!broken) await client.query('ROLLBACK').catch(() => {});
         throw err;
       } finally {
-        client.release();
+        client.off('error', onError);
+        // A broken connection is discarded, never handed to the next transaction.
+        client.release(broken ?? undefined);
       }
     },
     listen: (channel, fn) => listenOn(chosen, channel, fn, opts.log),
