@@ -48,6 +48,8 @@ export interface PgServer {
   /** Runs SQL as the superuser on the `postgres` database. */
   admin(sql: string, params?: unknown[]): Promise<pg.QueryResult>;
   stop(): Promise<void>;
+  /** `pg_ctl restart -m immediate` (a crash and a restart), for a server this process started. */
+  restart?(): void;
 }
 
 export interface PgServerOptions {
@@ -124,7 +126,24 @@ export async function startPostgres(opts: PgServerOptions = {}): Promise<PgServe
     fs.rmSync(dir, { recursive: true, force: true });
   };
   process.once('exit', () => stopServer(false));
-  return attachPostgres(adminUrl, path.join(dir, 'server.crt'), async () => stopServer(true));
+  const attached = await attachPostgres(adminUrl, path.join(dir, 'server.crt'), async () => stopServer(true));
+  const restart = () =>
+    void run('pg_ctl', [
+      '-D',
+      data,
+      '-m',
+      'immediate',
+      '-o',
+      settings.join(' '),
+      // Without a log file the server would keep pg_ctl's output pipe, and this call, open.
+      '-l',
+      path.join(dir, 'log'),
+      '-w',
+      '-t',
+      '60',
+      'restart',
+    ]);
+  return { ...attached, restart };
 }
 
 /**
@@ -145,6 +164,8 @@ export async function attachPostgres(
     database: 'postgres',
     max: 2,
   });
+  // Idle connections die with a restarted server (restart()): the pool replaces them.
+  adminPool.on('error', () => {});
   const version = Number(
     (await adminPool.query("SELECT current_setting('server_version_num') AS v")).rows[0].v,
   );
