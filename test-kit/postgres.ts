@@ -101,18 +101,22 @@ export async function startPostgres(opts: PgServerOptions = {}): Promise<PgServe
     '-c shared_buffers=128MB',
     ...(opts.durable ? [] : ['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off']),
   ];
-  run('pg_ctl', [
-    '-D',
-    data,
-    '-o',
-    settings.join(' '),
-    '-l',
-    path.join(dir, 'log'),
-    '-w',
-    '-t',
-    '60',
-    'start',
-  ]);
+  // Without a log file the server would keep pg_ctl's output pipe, and the call, open.
+  const serve = (action: 'start' | 'restart', extra: string[] = []) =>
+    void run('pg_ctl', [
+      '-D',
+      data,
+      ...extra,
+      '-o',
+      settings.join(' '),
+      '-l',
+      path.join(dir, 'log'),
+      '-w',
+      '-t',
+      '60',
+      action,
+    ]);
+  serve('start');
   const adminUrl = `postgres://central_admin:${password}@127.0.0.1:${port}/postgres?sslmode=disable`;
   let stopped = false;
   const stopServer = (wait: boolean) => {
@@ -127,22 +131,7 @@ export async function startPostgres(opts: PgServerOptions = {}): Promise<PgServe
   };
   process.once('exit', () => stopServer(false));
   const attached = await attachPostgres(adminUrl, path.join(dir, 'server.crt'), async () => stopServer(true));
-  const restart = () =>
-    void run('pg_ctl', [
-      '-D',
-      data,
-      '-m',
-      'immediate',
-      '-o',
-      settings.join(' '),
-      // Without a log file the server would keep pg_ctl's output pipe, and this call, open.
-      '-l',
-      path.join(dir, 'log'),
-      '-w',
-      '-t',
-      '60',
-      'restart',
-    ]);
+  const restart = () => serve('restart', ['-m', 'immediate']);
   return { ...attached, restart };
 }
 

@@ -69,14 +69,25 @@ function signatureOf(header: string): { id: string; seconds: number } | null {
  */
 export class ReplayCache {
   private readonly seen = new Map<string, number>();
-  constructor(private readonly maxSkewMs = CLUSTER_MAX_SKEW_MS) {}
+  /** Signatures of this second or earlier may have been seen before the cache existed (a restart). */
+  private readonly startedSecond: number;
+
+  constructor(
+    startedMs: number,
+    private readonly maxSkewMs = CLUSTER_MAX_SKEW_MS,
+  ) {
+    this.startedSecond = Math.floor(startedMs / 1000);
+  }
 
   /** Records a verified header used on a read. */
   sawRead(header: string, nowMs: number): void {
     this.record(header, nowMs);
   }
 
-  /** Records a verified header used on a write; false when it was seen before (a replay). */
+  /**
+   * Records a verified header used on a write; false when it was seen before (a replay), or may have
+   * been: signed no later than the second the cache was made.
+   */
   firstUse(header: string, nowMs: number): boolean {
     return this.record(header, nowMs);
   }
@@ -88,8 +99,7 @@ export class ReplayCache {
       this.seen.delete(h);
     }
     const sig = signatureOf(header);
-    if (!sig) return false;
-    if (this.seen.has(sig.id)) return false;
+    if (!sig || sig.seconds <= this.startedSecond || this.seen.has(sig.id)) return false;
     this.seen.set(sig.id, sig.seconds * 1000 + this.maxSkewMs + 1000);
     return true;
   }

@@ -142,6 +142,18 @@ export function checkAddress(ip: string, policy: NetPolicy): string | null {
   return null;
 }
 
+/** The host of a URL without IPv6 brackets (`new URL` also canonicalises 2852039166 and friends). */
+export const urlHost = (url: URL): string => url.hostname.replace(/^\[|\]$/g, '');
+
+/**
+ * Why a URL whose host is an IP literal may not be contacted, else null (also for a host name, which
+ * guardedLookup checks at connect time: Node skips `lookup` for literals, so callers check them here).
+ */
+export function literalProblem(url: URL, policy: NetPolicy): string | null {
+  const host = urlHost(url);
+  return isIP(host) ? checkAddress(host, policy) : null;
+}
+
 /** The error code of a connection refused by guardedLookup. */
 export const BLOCKED_CODE = 'ESTREAMERBLOCKED';
 

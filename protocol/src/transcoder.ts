@@ -51,7 +51,6 @@ export function readNumber(v: unknown): number | undefined {
   const n = v.trim() === '' ? NaN : Number(v);
   return Number.isFinite(n) ? n : undefined;
 }
-const numberOf = readNumber;
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -87,7 +86,7 @@ function settingsProblem(o: Record<string, unknown>, kind: 'video' | 'audio'): [
   if (kind === 'video') {
     const size = sizeProblem(o.size);
     if (size) return ['size', size];
-    const fps = numberOf(o.fps);
+    const fps = readNumber(o.fps);
     if (fps !== undefined && fps > L.maxFps) return ['fps', `${fps} is above ${L.maxFps}`];
   }
   const max = kind === 'video' ? L.maxVideoBitrate : L.maxAudioBitrate;
@@ -95,10 +94,10 @@ function settingsProblem(o: Record<string, unknown>, kind: 'video' | 'audio'): [
   if (bitrate !== undefined && bitrate > max)
     return ['bitrate', `${bitrate} bit/s is above ${max} (${max / 1_000_000} Mbit/s)`];
   if (kind === 'audio' || 'sample_rate' in o || 'channels' in o) {
-    const rate = numberOf(o.sample_rate);
+    const rate = readNumber(o.sample_rate);
     if (rate !== undefined && rate > L.maxSampleRate)
       return ['sample_rate', `${rate} is above ${L.maxSampleRate}`];
-    const channels = numberOf(o.channels);
+    const channels = readNumber(o.channels);
     if (channels !== undefined && channels > L.maxChannels)
       return ['channels', `${channels} is above ${L.maxChannels}`];
   }
@@ -136,7 +135,7 @@ export function transcoderProblem(transcoder: unknown): { pointer: string; title
     if (p) return found(['audio'], ...p);
   }
   if (isObject(transcoder.global)) {
-    const fps = numberOf(transcoder.global.fps);
+    const fps = readNumber(transcoder.global.fps);
     if (fps !== undefined && fps > TRANSCODER_LIMITS.maxFps)
       return found(['global'], 'fps', `${fps} is above ${TRANSCODER_LIMITS.maxFps}`);
   }

@@ -4,8 +4,8 @@
 // never granted already expired, however long the grant waited behind a paused holder's fence.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { testPostgres } from '../../test-kit/backends.ts';
+import { waitUntil } from '../../test-kit/fleet.ts';
 import { acquireLease, fence, leaseHolder } from '../src/db/lease.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { openPostgres, SESSION_LIMITS } from '../src/db/postgres.ts';
@@ -37,7 +37,12 @@ describe(
       const attempt = db.transaction(async (tx) => {
         const pid = (await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
         await pg!.admin('SELECT pg_terminate_backend($1)', [pid]);
-        await sleep(200);
+        await waitUntil(
+          async () =>
+            (await pg!.admin('SELECT 1 FROM pg_stat_activity WHERE pid = $1', [pid])).rowCount === 0,
+          20_000,
+          'the backend to be gone',
+        );
         await tx.query('UPDATE fault_rows SET v = v + 1 WHERE id = 1');
       });
       await assert.rejects(attempt);
@@ -91,13 +96,23 @@ describe(
       let done!: () => void;
       const hold = new Promise<void>((r) => (done = r));
       // A's decision write share-locks the lease row, then A is slow (but not past the idle limit).
+      let fenced!: () => void;
+      const locked = new Promise<void>((r) => (fenced = r));
       const writing = db.transaction(async (tx) => {
         await fence(tx, { name: 'fault-lease', holder: 'A', epoch: 1 });
+        fenced();
         await hold;
       });
-      await sleep(100);
+      await locked;
       const granted = acquireLease(other, 'fault-lease', 'B', 500);
-      await sleep(2000); // A's lease (500 ms) has long expired; B waits on the row lock.
+      // A's lease (500 ms) runs out while B waits on the row lock A's fence holds.
+      await waitUntil(
+        async () =>
+          (await leaseHolder(db, 'fault-lease'))?.valid === false &&
+          (await pg!.admin(`SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock'`)).rowCount! > 0,
+        20_000,
+        "A's lease to expire with B waiting behind its fence",
+      );
       done();
       await writing;
       assert.equal(await granted, 2, 'B takes over with the next epoch');

@@ -5,7 +5,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseCidrList } from '@central/protocol/net-rules';
-import { literalProblem } from './config-external/target.ts';
+import { literalProblem } from '@central/protocol/net-rules';
+import { CONFIG_EXTERNAL_POLICY } from './config-external/target.ts';
 import {
   configFileFrom,
   parseBool,
@@ -107,7 +108,7 @@ function checkHttpUrl(key: string, v: string, problems: string[]): string | null
 /** CONFIG_EXTERNAL: an http(s) URL whose host, when an IP literal, the outbound rules allow. */
 function parseConfigExternal(v: string, problems: string[]): string | null {
   const url = checkHttpUrl('CONFIG_EXTERNAL', v, problems);
-  const refused = url === null ? null : literalProblem(new URL(url));
+  const refused = url === null ? null : literalProblem(new URL(url), CONFIG_EXTERNAL_POLICY);
   if (refused === null) return url;
   problems.push(`CONFIG_EXTERNAL: refused by the address rules: ${refused}`);
   return null;

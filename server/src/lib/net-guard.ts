@@ -5,6 +5,8 @@ export {
   BLOCKED_CODE,
   checkAddress,
   guardedLookup,
+  literalProblem,
   parseCidrList,
+  urlHost,
   type NetPolicy,
 } from '@central/protocol/net-rules';

@@ -5,9 +5,8 @@ import { redactSecrets } from '@central/protocol';
 import { ClusterSigner, clusterAuthHeader, verifyClusterAuthHeader } from '@central/protocol/cluster-auth';
 import http from 'node:http';
 import https from 'node:https';
-import { isIP } from 'node:net';
 import { parseObject } from './streamer-json.ts';
-import { BLOCKED_CODE, checkAddress, guardedLookup, type NetPolicy } from './net-guard.ts';
+import { BLOCKED_CODE, guardedLookup, literalProblem, urlHost, type NetPolicy } from './net-guard.ts';
 import {
   capString,
   isRecord,
@@ -125,9 +124,9 @@ export function createStreamerClient(o: StreamerClientOptions): StreamerClient {
     const fail = (code: StreamerErrorCode, detail: string, status?: number) =>
       new StreamerError(code, `${where}: ${detail}`, status);
     // Node skips `lookup` for IP literals, so those are checked here, before any socket exists.
-    const host = url.hostname.replace(/^\[|\]$/g, '');
-    const literalReason = isIP(host) ? checkAddress(host, o.policy) : null;
+    const literalReason = literalProblem(url, o.policy);
     if (literalReason) throw fail('blocked', literalReason);
+    const host = urlHost(url);
 
     const body = call.body === undefined ? undefined : Buffer.from(JSON.stringify(call.body));
     const headers: Record<string, string> = {

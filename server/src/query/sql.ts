@@ -111,7 +111,11 @@ function fits(type: JsonType | ColumnType, n: number, column: boolean): boolean 
   return !column || type !== 'integer' || (n >= -INT32 && n < INT32);
 }
 
-const asNumber = (v: string): number | null => (DECIMAL.test(v) ? Number(v) : null);
+/** A finite number written in decimal, else null. */
+const asNumber = (v: string): number | null => {
+  const n = DECIMAL.test(v) ? Number(v) : NaN;
+  return Number.isFinite(n) ? n : null;
+};
 
 function convert(param: string, type: JsonType | ColumnType, v: string, column: boolean): unknown {
   if (type === 'integer' || type === 'bigint' || type === 'number') {
@@ -177,7 +181,7 @@ function jsonFilter(f: Filter, j: JsonField, doc: string, b: Params): string {
       ? [convert(f.param, j.type, v, false)]
       : [
           v,
-          ...(asNumber(v) !== null && Number.isFinite(asNumber(v)) ? [asNumber(v)!] : []),
+          ...[asNumber(v)].filter((n) => n !== null),
           ...(v === 'true' || v === 'false' ? [v === 'true'] : []),
         ],
   );

@@ -49,13 +49,12 @@ const isCluster = (header: string | undefined): header is string =>
  * The onRequest check of the secured API routes: build one per streamer and use it on every prefix
  * (one limiter, one replay cache). A valid Cluster signature is let through even from a locked-out
  * address (it cannot be guessed, and Central behind a shared address must not be locked out by its
- * neighbours' failures); passwords wait. The replay cache lives in memory, so after a restart a write
- * needs a signature made after the streamer started: none seen before the restart can be replayed.
+ * neighbours' failures); passwords wait. The replay cache lives in memory: after a restart it takes
+ * for a write only signatures made after the streamer started (ReplayCache).
  */
 export function apiAuth(d: AuthDeps, now: () => number = Date.now): AuthHook {
   const limiter = new LoginLimiter(now, BASIC_LIMITS);
-  const replays = new ReplayCache();
-  const startedSecond = Math.floor(now() / 1000);
+  const replays = new ReplayCache(now());
   return async (req: FastifyRequest, reply: FastifyReply) => {
     const header = req.headers.authorization;
     const t = now();
@@ -64,7 +63,7 @@ export function apiAuth(d: AuthDeps, now: () => number = Date.now): AuthHook {
       // A signature covers only its second and the key: one seen before (a recorded write, or any of
       // Central's polls) must not carry a write.
       if (READS.has(req.method)) replays.sawRead(header, t);
-      else ok = signedAfter(header, startedSecond) && replays.firstUse(header, t);
+      else ok = replays.firstUse(header, t);
     }
     if (header !== undefined && !(ok && isCluster(header))) {
       const wait = limiter.blockedFor(req.ip);
@@ -77,10 +76,4 @@ export function apiAuth(d: AuthDeps, now: () => number = Date.now): AuthHook {
     if (header !== undefined) limiter.fail(req.ip);
     return refuse(reply, 401, 'unauthorized', 'Authorization is required');
   };
-}
-
-/** Whether a (verified) Cluster header was signed after `second`. */
-function signedAfter(header: string, second: number): boolean {
-  const m = /^\S+\s+(\d+):/.exec(header.trim());
-  return m !== null && Number(m[1]) > second;
 }

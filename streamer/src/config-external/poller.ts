@@ -3,10 +3,10 @@
 // looks up single names on `/update-streams` and `/dynamic-streams`. Used by the open streamer and by
 // the test kit's fake one.
 import { redactSecrets } from '@central/protocol';
-import { BLOCKED_CODE, guardedLookup, type NetPolicy } from '@central/protocol/net-rules';
+import { BLOCKED_CODE, guardedLookup, literalProblem, type NetPolicy } from '@central/protocol/net-rules';
 import http from 'node:http';
 import https from 'node:https';
-import { CONFIG_EXTERNAL_POLICY, literalProblem } from './target.ts';
+import { CONFIG_EXTERNAL_POLICY } from './target.ts';
 
 export type ExternalErrorReason = 'network_error' | 'invalid_request' | 'malformed_json';
 

@@ -6,24 +6,19 @@
 // Central usually lives on a private or loopback address, so only the always-denied addresses are
 // refused: INPUT_ALLOW_CIDRS / INPUT_DENY_CIDRS are about stream inputs, not about Central.
 import { isIP } from 'node:net';
-import { BLOCKED_CODE, checkAddress, resolveAllowed, type NetPolicy } from '@central/protocol/net-rules';
+import {
+  BLOCKED_CODE,
+  literalProblem,
+  resolveAllowed,
+  urlHost,
+  type NetPolicy,
+} from '@central/protocol/net-rules';
 
 /** Loopback and private networks allowed; metadata, link-local, multicast … refused. */
 export const CONFIG_EXTERNAL_POLICY: NetPolicy = Object.freeze({
   allow: Object.freeze([]),
   deny: Object.freeze([]),
 });
-
-/** The host of a URL without IPv6 brackets (`new URL` also canonicalises 2852039166 and friends). */
-export function urlHost(url: URL): string {
-  return url.hostname.replace(/^\[|\]$/g, '');
-}
-
-/** null when an IP-literal host may be contacted (or the host is a name), else why not. */
-export function literalProblem(url: URL, policy: NetPolicy = CONFIG_EXTERNAL_POLICY): string | null {
-  const host = urlHost(url);
-  return isIP(host) ? checkAddress(host, policy) : null;
-}
 
 /**
  * Why the streamer may not pull from `text`, or null. A name is resolved now: refused when every
