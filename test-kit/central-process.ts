@@ -45,7 +45,7 @@ export function spawnStreamer(env: Record<string, string>, args: string[] = []):
   );
 }
 
-function spawnReady(
+export function spawnReady(
   what: string,
   entry: string,
   env: Record<string, string>,

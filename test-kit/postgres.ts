@@ -1,14 +1,17 @@
 // Starts a throw-away PostgreSQL server for tests and benchmarks: initdb + pg_ctl in a temp dir on a
 // free loopback port, TLS on with a self-signed certificate (so sslmode behaviour is testable),
 // scram passwords for TCP. As root (CI), the server runs as the `postgres` user via runuser.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import pg from 'pg';
 import { selfSignedCert } from './tls.ts';
+
+const execFileAsync = promisify(execFile);
 
 const PG_BIN_DIRS = [
   '/usr/lib/postgresql/17/bin',
@@ -49,7 +52,9 @@ export interface PgServer {
   admin(sql: string, params?: unknown[]): Promise<pg.QueryResult>;
   stop(): Promise<void>;
   /** `pg_ctl restart -m immediate` (a crash and a restart), for a server this process started. */
-  restart?(): void;
+  restart?(): Promise<void>;
+  /** SIGSTOP (pause) or SIGCONT (resume) of the server and all its processes, for a server this process started. */
+  signal?(sig: 'SIGSTOP' | 'SIGCONT'): void;
 }
 
 export interface PgServerOptions {
@@ -102,21 +107,20 @@ export async function startPostgres(opts: PgServerOptions = {}): Promise<PgServe
     ...(opts.durable ? [] : ['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off']),
   ];
   // Without a log file the server would keep pg_ctl's output pipe, and the call, open.
-  const serve = (action: 'start' | 'restart', extra: string[] = []) =>
-    void run('pg_ctl', [
-      '-D',
-      data,
-      ...extra,
-      '-o',
-      settings.join(' '),
-      '-l',
-      path.join(dir, 'log'),
-      '-w',
-      '-t',
-      '60',
-      action,
-    ]);
-  serve('start');
+  const pgCtl = (action: 'start' | 'restart', extra: string[] = []) => [
+    '-D',
+    data,
+    ...extra,
+    '-o',
+    settings.join(' '),
+    '-l',
+    path.join(dir, 'log'),
+    '-w',
+    '-t',
+    '60',
+    action,
+  ];
+  run('pg_ctl', pgCtl('start'));
   const adminUrl = `postgres://central_admin:${password}@127.0.0.1:${port}/postgres?sslmode=disable`;
   let stopped = false;
   const stopServer = (wait: boolean) => {
@@ -131,8 +135,41 @@ export async function startPostgres(opts: PgServerOptions = {}): Promise<PgServe
   };
   process.once('exit', () => stopServer(false));
   const attached = await attachPostgres(adminUrl, path.join(dir, 'server.crt'), async () => stopServer(true));
-  const restart = () => serve('restart', ['-m', 'immediate']);
-  return { ...attached, restart };
+  // Asynchronous, so that the caller's event loop (a balancer, an observer) keeps running meanwhile.
+  const restart = async () => {
+    const args = pgCtl('restart', ['-m', 'immediate']);
+    const cmd = path.join(bin, 'pg_ctl');
+    await (asRoot
+      ? execFileAsync('runuser', ['-u', 'postgres', '--', cmd, ...args])
+      : execFileAsync(cmd, args));
+  };
+  const signal = (sig: 'SIGSTOP' | 'SIGCONT') => {
+    const postmaster = Number(fs.readFileSync(path.join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    for (const pid of [postmaster, ...childrenOf(postmaster)])
+      try {
+        process.kill(pid, sig);
+      } catch {
+        /* a backend that just ended */
+      }
+  };
+  return { ...attached, restart, signal };
+}
+
+/** Process ids whose parent is `pid`, from /proc (Linux). */
+function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // pid (comm) state ppid …; comm may hold spaces and parentheses, so split after the last ')'.
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) out.push(Number(entry));
+    } catch {
+      /* ended meanwhile */
+    }
+  }
+  return out;
 }
 
 /**

@@ -100,7 +100,7 @@ describe('Central through PostgreSQL failures', { skip: !available, timeout: 240
     })();
     await waitUntil(() => acknowledged.length >= 20, 30_000, 'writes before the restart');
     const before = acknowledged.length;
-    server.restart!();
+    await server.restart!();
     const ready = await waitUntil(
       async () => (await call('GET', `${P}/monitoring/readiness`)).status === 200,
       30_000,

@@ -9,8 +9,10 @@ import type { Queryable } from './types.ts';
 
 /** The lease whose holder runs the fleet loops (fleet/leader.ts); GET /metrics shows its epoch. */
 export const FLEET_LEASE = 'leader';
-export const LEASE_TTL_MS = 10_000;
-export const LEASE_RENEW_MS = 3000;
+export const LEASE_TTL_MS = 8000;
+export const LEASE_RENEW_MS = 2000;
+/** How often a process that does not hold the lease tries to take it. */
+export const LEASE_RETRY_MS = 1000;
 
 export class LeaseLost extends Error {
   constructor(name: string) {

@@ -1,10 +1,17 @@
 // Runs the singleton loops (health poller, provisioner, layouter) in exactly one Central process: the
-// holder of the `leader` lease. Every process tries to take the lease every 2 s; the holder renews it
-// every 3 s (TTL 10 s), so a dead leader is replaced within about 12 s. Losing the lease stops the
+// holder of the `leader` lease. Every process tries to take the lease every second; the holder renews it
+// every 2 s (TTL 8 s), so a dead leader is replaced within 9 s of its last renewal. Losing the lease stops the
 // loops at once; decision writes are fenced by the epoch regardless.
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config.ts';
-import { acquireLease, FLEET_LEASE, LEASE_RENEW_MS, releaseLease, type LeaseState } from '../db/lease.ts';
+import {
+  acquireLease,
+  FLEET_LEASE,
+  LEASE_RENEW_MS,
+  LEASE_RETRY_MS,
+  releaseLease,
+  type LeaseState,
+} from '../db/lease.ts';
 import type { Db } from '../db/types.ts';
 import { HealthPoller } from '../health/poller.ts';
 import type { Clock } from '../lib/clock.ts';
@@ -13,7 +20,6 @@ import { Layouter } from '../layouter/loop.ts';
 import type { Metrics } from '../metrics.ts';
 import { Provisioner } from '../provisioner/provisioner.ts';
 
-const RETRY_MS = 2000;
 const TICK_MS = 500;
 
 /** What the fleet loops need; the provisioner takes the same. */
@@ -80,7 +86,7 @@ export class Fleet {
     } catch (e) {
       this.demote(`renewing the lease failed: ${(e as Error).message}`);
     }
-    this.schedule(this.loops ? LEASE_RENEW_MS : RETRY_MS);
+    this.schedule(this.loops ? LEASE_RENEW_MS : LEASE_RETRY_MS);
   }
 
   private promote() {
