@@ -42,8 +42,11 @@ export class Observer {
   private twoLeadersSince: number | null = null;
   private lastEpoch = 0;
   private lastSample = 0;
+  private leaderNames = '';
+  private readonly startedAt = Date.now();
   private pending: { since: number; pid: number; cause: string; dbFaulted: boolean } | null = null;
   private timer: NodeJS.Timeout | undefined;
+  private current: Promise<void> = Promise.resolve();
   private stopped = false;
   readonly db: pg.Pool;
 
@@ -52,6 +55,7 @@ export class Observer {
     private readonly bounds: Bounds,
     /** Whether a database fault is under way. */
     private readonly dbFaulted: () => boolean,
+    private readonly log: (s: string) => void = () => {},
   ) {
     this.db = new pg.Pool({
       connectionString: world.dbUrl,
@@ -64,15 +68,26 @@ export class Observer {
 
   start(): void {
     const loop = async () => {
-      await this.sample().catch((e: Error) => this.violations.push(`observer failed: ${e.stack}`));
+      this.current = this.sample().catch(
+        (e: Error) => void this.violations.push(`observer failed: ${e.stack}`),
+      );
+      await this.current;
       if (!this.stopped) this.timer = setTimeout(() => void loop(), SAMPLE_MS);
     };
     void loop();
   }
 
+  /** Seconds since the observer started, for the run's log. */
+  elapsed(): string {
+    return `+${((Date.now() - this.startedAt) / 1000).toFixed(1)}s`;
+  }
+
+  /** Stops sampling after one last sample, so that what the run's end saw is also recorded. */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    await this.current;
+    await this.sample().catch(() => {});
     await this.db.end().catch(() => {});
   }
 
@@ -135,6 +150,9 @@ export class Observer {
 
   private checkLeaders(now: number, dbFaulted: boolean): void {
     const leaders = this.leaders();
+    const names = leaders.map((l) => `${l.name}/${l.proc?.proc.pid}`).join(' ') || 'none';
+    if (names !== this.leaderNames) this.log(`    ${this.elapsed()} leading: ${names}`);
+    this.leaderNames = names;
     if (leaders.length > 1) {
       this.twoLeadersSince ??= now;
       const ms = now - this.twoLeadersSince;

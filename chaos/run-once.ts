@@ -59,20 +59,21 @@ export async function runOnce(seed: number, pg: PgServer, phaseMs: number, log: 
   let observer: Observer | null = null;
   try {
     await world.start();
-    observer = new Observer(world, BOUNDS, dbFaulted);
+    observer = new Observer(world, BOUNDS, dbFaulted, log);
     const names = await setUp(world);
     const writer = new Writer(world, random, names, SHAPE.maxStreams);
     for (const n of names) writer.acked.set(n, 0);
     observer.start();
     const placed = await converge(world, observer, 60_000);
     if (placed.ms === null) throw new Error(`the fleet never settled before the faults: ${placed.reason}`);
-    log(`  seed ${seed}: ${faults.length} faults: ${faults.map(describe).join(', ')}`);
+    log(`  ${observer.elapsed()} seed ${seed}: ${faults.length} faults: ${faults.map(describe).join(', ')}`);
 
     writer.start();
     const o = observer;
     const inject = async (f: Fault) => {
       if (f.kind === 'db-restart' || f.kind === 'db-pause') {
         dbActive++;
+        log(`    ${o.elapsed()} ${f.kind}`);
         if (f.kind === 'db-restart') await pg.restart!();
         else {
           pg.signal!('SIGSTOP');
@@ -86,7 +87,9 @@ export async function runOnce(seed: number, pg: PgServer, phaseMs: number, log: 
       const m = target(world, f, random);
       if (!m) return;
       const pause = f.kind.endsWith('pause');
-      if (f.kind.startsWith('central') && leads(m))
+      const leading = f.kind.startsWith('central') && leads(m);
+      log(`    ${o.elapsed()} ${f.kind} ${m.name}${leading ? ' (the leader)' : ''}`);
+      if (leading)
         o.leaderHit(m, pause ? `SIGSTOP of the leader for ${f.durationMs} ms` : 'kill -9 of the leader');
       if (pause) world.pause(m);
       else world.kill(m);
@@ -130,7 +133,7 @@ export async function runOnce(seed: number, pg: PgServer, phaseMs: number, log: 
 }
 
 /** The streamers registered and the first streams saved; answers the streams' names. */
-async function setUp(world: World): Promise<string[]> {
+export async function setUp(world: World, streams = SHAPE.streams): Promise<string[]> {
   const deadline = Date.now() + 60_000;
   while (!world.balancer.backends.some((b) => b.ready)) {
     if (Date.now() > deadline) throw new Error('no Central became ready behind the balancer');
@@ -145,7 +148,7 @@ async function setUp(world: World): Promise<string[]> {
     const r = await world.api('PUT', `/streamers/${s.name}`, body);
     if (r.status !== 200) throw new Error(`PUT /streamers/${s.name}: ${r.status} ${JSON.stringify(r.body)}`);
   }
-  const names = Array.from({ length: SHAPE.streams }, (_, i) => `c${i + 1}`);
+  const names = Array.from({ length: streams }, (_, i) => `c${i + 1}`);
   const r = await world.api(
     'PUT',
     '/streams/batch',

@@ -24,7 +24,7 @@ const files = (dirs: string[]) =>
   );
 const selected = args.length
   ? args
-  : files(['server/test', 'streamer/test', 'web/test', 'test-kit/test']).sort();
+  : files(['server/test', 'streamer/test', 'web/test', 'test-kit/test', 'chaos/test']).sort();
 
 const env = { ...process.env };
 let stop: () => Promise<void> = async () => {};

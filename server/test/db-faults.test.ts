@@ -53,6 +53,34 @@ describe(
       assert.equal(v, 8);
     });
 
+    test('a LISTEN connection that is killed comes back by itself and hears notifications again', async () => {
+      const heard: string[] = [];
+      const unlisten = await db.listen('fault_channel', (p) => heard.push(p));
+      try {
+        const before = (
+          await pg!.admin(`SELECT pid FROM pg_stat_activity WHERE query = 'LISTEN "fault_channel"'`)
+        ).rows.map((r) => r.pid as number);
+        assert.equal(before.length, 1, 'one LISTEN connection');
+        await pg!.admin('SELECT pg_terminate_backend($1)', [before[0]]);
+        await waitUntil(
+          async () => {
+            await other.query(`SELECT pg_notify('fault_channel', 'again')`);
+            return heard.includes('again');
+          },
+          30_000,
+          'a notification after the reconnect',
+          300,
+        );
+        const after = (
+          await pg!.admin(`SELECT pid FROM pg_stat_activity WHERE query = 'LISTEN "fault_channel"'`)
+        ).rows.map((r) => r.pid as number);
+        assert.equal(after.length, 1, 'exactly one LISTEN connection again, not one per failure');
+        assert.ok(logged.some((m) => m.includes('LISTEN fault_channel connection failed')));
+      } finally {
+        await unlisten();
+      }
+    });
+
     test('a transaction left idle (its process paused) loses its locks: others write within seconds', async () => {
       let resume!: () => void;
       const paused = new Promise<void>((r) => (resume = r));

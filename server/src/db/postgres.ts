@@ -109,6 +109,9 @@ export interface PostgresOptions {
   log?: (msg: string) => void;
 }
 
+const LISTEN_RETRY_MS = 1000;
+const LISTEN_MAX_RETRY_MS = 30_000;
+
 /** Connects (retrying while the server is starting), decides TLS once, and returns a pooled Db. */
 export async function openPostgres(url: string, opts: PostgresOptions = {}): Promise<Db> {
   const { config, fallbackToPlain } = pgConfigFromUrl(url);
@@ -180,7 +183,10 @@ export async function openPostgres(url: string, opts: PostgresOptions = {}): Pro
   };
 }
 
-/** One dedicated connection per channel, reconnected after a failure (notifications meanwhile are lost). */
+/**
+ * One dedicated connection per channel, reopened after a failure with back-off (1 s doubling to 30 s,
+ * back to 1 s once it works); notifications meanwhile are lost, and the loops' polling covers them.
+ */
 async function listenOn(
   config: pg.ClientConfig,
   channel: string,
@@ -190,29 +196,41 @@ async function listenOn(
   let client: pg.Client | null = null;
   let closed = false;
   let timer: NodeJS.Timeout | undefined;
+  let delayMs = LISTEN_RETRY_MS;
+  // One reconnect per failure, however many ways (an error event, a failed query) it showed up.
+  const retry = (c: pg.Client) => {
+    if (c !== client && client !== null) return;
+    client = null;
+    c.end().catch(() => {});
+    if (closed || timer) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      void connect().catch(() => {});
+    }, delayMs);
+    delayMs = Math.min(delayMs * 2, LISTEN_MAX_RETRY_MS);
+  };
   const connect = async (): Promise<void> => {
-    const c = new pg.Client(config);
+    const c = new pg.Client({ ...config, keepAlive: true });
+    client = c;
     c.on('notification', (m) => {
       if (m.channel === channel) fn(m.payload ?? '');
     });
     c.on('error', (err) => {
       log?.(`LISTEN ${channel} connection failed: ${describe(err)}; reconnecting`);
-      c.end().catch(() => {});
-      if (client === c) client = null;
-      if (!closed) timer = setTimeout(() => void connect().catch(() => {}), 1000);
+      retry(c);
     });
     try {
       await c.connect();
       await c.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
-      client = c;
+      delayMs = LISTEN_RETRY_MS;
       if (closed) await c.end();
     } catch (err) {
-      await c.end().catch(() => {});
-      if (!closed) timer = setTimeout(() => void connect().catch(() => {}), 1000);
+      retry(c);
       throw err;
     }
   };
-  await connect();
+  // A first failure is retried like any other: the caller still gets the way to stop listening.
+  await connect().catch((err) => log?.(`LISTEN ${channel} failed: ${describe(err)}; retrying`));
   return async () => {
     closed = true;
     clearTimeout(timer);
