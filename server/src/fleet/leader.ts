@@ -1,7 +1,8 @@
 // Runs the singleton loops (health poller, provisioner, layouter) in exactly one Central process: the
 // holder of the `leader` lease. Every process tries to take the lease every second; the holder renews it
-// every 2 s (TTL 8 s), so a dead leader is replaced within 9 s of its last renewal. Losing the lease stops the
-// loops at once; decision writes are fenced by the epoch regardless.
+// every 2 s (TTL 8 s), so a dead leader is replaced within 9 s of its last renewal. Losing the lease, or
+// going 7 s without renewing it (paused, cut off from the database), stops the loops at once; decision
+// writes are fenced by the epoch regardless.
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config.ts';
 import {
@@ -9,6 +10,7 @@ import {
   FLEET_LEASE,
   LEASE_RENEW_MS,
   LEASE_RETRY_MS,
+  LEASE_TTL_MS,
   releaseLease,
   type LeaseState,
 } from '../db/lease.ts';
@@ -21,6 +23,8 @@ import type { Metrics } from '../metrics.ts';
 import { Provisioner } from '../provisioner/provisioner.ts';
 
 const TICK_MS = 500;
+/** How much earlier than the database's expiry a leader steps down (clock rates, a write in flight). */
+const LEASE_SAFETY_MS = 1000;
 
 /** What the fleet loops need; the provisioner takes the same. */
 export interface FleetDeps {
@@ -44,6 +48,7 @@ interface Loops {
 export class Fleet {
   readonly holder = randomUUID();
   private lease: LeaseState | null = null;
+  private validUntil = 0;
   private loops: Loops | null = null;
   private leaseTimer: NodeJS.Timeout | undefined;
   private unlisten: (() => Promise<void>)[] = [];
@@ -75,18 +80,35 @@ export class Fleet {
   }
 
   private async renew() {
+    const sentAt = performance.now();
+    let renewed = false;
     try {
       const epoch = await acquireLease(this.deps.db, FLEET_LEASE, this.holder);
       if (epoch === null) this.demote('another process holds the lease');
       else {
         if (this.lease && this.lease.epoch !== epoch) this.demote('the lease changed hands meanwhile');
         this.lease = { name: FLEET_LEASE, holder: this.holder, epoch };
+        // The database computed the expiry after we sent the request: it is at least this late.
+        this.validUntil = sentAt + LEASE_TTL_MS - LEASE_SAFETY_MS;
+        renewed = true;
         if (!this.loops) this.promote();
       }
     } catch (e) {
-      this.demote(`renewing the lease failed: ${(e as Error).message}`);
+      // A failed renewal (the database restarting) keeps the loops while the lease is surely still
+      // ours, and tries again sooner; expired() ends them in time if it never answers.
+      if (!this.loops || this.expired()) this.demote(`renewing the lease failed: ${(e as Error).message}`);
+      else this.deps.log(`renewing the lease failed: ${(e as Error).message}; retrying`);
     }
-    this.schedule(this.loops ? LEASE_RENEW_MS : LEASE_RETRY_MS);
+    this.schedule(this.loops && renewed ? LEASE_RENEW_MS : LEASE_RETRY_MS);
+  }
+
+  /**
+   * Past the time our last renewal surely covers (its send time + TTL − 1 s, on this process's
+   * monotonic clock): a process that was paused, or cannot reach the database, steps down by itself
+   * before another can take over, so two processes never both run the loops.
+   */
+  private expired() {
+    return performance.now() > this.validUntil;
   }
 
   private promote() {
@@ -134,6 +156,7 @@ export class Fleet {
 
   /** One round of the leader's loops: health first (it feeds the others), then provisioning, layout. */
   async tick() {
+    if (this.loops && this.expired()) this.demote('the lease could not be renewed in time');
     const loops = this.loops;
     if (!loops || this.ticking) return;
     this.ticking = true;
