@@ -27,7 +27,10 @@ async function freezableRelay(port: number) {
       a.on('error', () => b.destroy());
       a.on('close', () => b.destroy());
     }
-    if (frozen) (inbound.pause(), outbound.pause());
+    if (frozen) {
+      inbound.pause();
+      outbound.pause();
+    }
     pairs.push([inbound, outbound]);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
