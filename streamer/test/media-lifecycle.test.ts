@@ -137,13 +137,14 @@ setInterval(() => m.pid('orphan') && console.log('pid ' + m.pid('orphan')), 100)
     child = spawn(process.execPath, ['--import', 'tsx', script, root], { cwd: repo, stdio: 'pipe' });
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    const pid = await waitFor('the child to start ffmpeg', () => Number(/pid (\d+)/.exec(out)?.[1]), 8000);
-    assert.ok(running(pid));
+    const pid = await waitFor('the child to start ffmpeg', () => Number(/pid (\d+)/.exec(out)?.[1]), 30_000);
+    // The pid exists from fork on; /proc shows it as ffmpeg only once exec has happened.
+    await waitFor('its ffmpeg to show in /proc', () => ffmpegsWith(root).includes(pid), 10_000);
     assert.deepEqual(ffmpegsWith(root), [pid]);
 
     const t0 = Date.now();
     child.kill('SIGKILL');
-    await waitFor('no ffmpeg of the killed streamer', () => ffmpegsWith(root).length === 0, 2000);
+    await waitFor('no ffmpeg of the killed streamer', () => ffmpegsWith(root).length === 0, 10_000);
     console.log(`ffmpeg gone ${Date.now() - t0} ms after kill -9 of its streamer`);
   } finally {
     child?.kill('SIGKILL');
