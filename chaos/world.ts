@@ -57,6 +57,7 @@ export class World {
   balancer!: Balancer;
   dbUrl = '';
   private centralEnv: Record<string, string> = {};
+  private stopped = false;
 
   constructor(private readonly o: WorldOptions) {}
 
@@ -79,7 +80,10 @@ export class World {
       });
     // One at a time: the first to start leads, and the start-up of each is not slowed by the others.
     for (const c of this.centrals) await this.startCentral(c);
-    await Promise.all(this.streamers.map((s) => this.startStreamer(s)));
+    // All settled before a failure is thrown, so that stop() knows every process that did start.
+    const started = await Promise.allSettled(this.streamers.map((s) => this.startStreamer(s)));
+    const failed = started.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   async api(method: string, path: string, body?: unknown, timeoutMs = 10_000) {
@@ -108,11 +112,15 @@ export class World {
       ready,
       60_000,
     );
-    await proc.ready;
+    await proc.ready.catch(async (e) => {
+      await proc.stop('SIGKILL'); // one that hangs before it is ready is not left behind
+      throw e;
+    });
     this.adopt(s, proc);
   }
 
   private adopt(m: Member, proc: CentralProcess) {
+    if (this.stopped) return void proc.stop('SIGKILL'); // a heal that finished after the run ended
     m.proc = proc;
     m.state = 'up';
     void proc.exited.then((code) => {
@@ -152,6 +160,7 @@ export class World {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     for (const m of [...this.centrals, ...this.streamers]) {
       if (m.state === 'paused') m.proc?.proc.kill('SIGCONT');
       m.state = 'dead';

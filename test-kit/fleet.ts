@@ -38,7 +38,10 @@ export async function startCentral(env: Record<string, string>, port?: number): 
     ...FAST_FLEET_ENV,
     ...env,
   });
-  await proc.ready;
+  await proc.ready.catch(async (e) => {
+    await proc.stop('SIGKILL'); // one that hangs before it is ready is not left behind
+    throw e;
+  });
   return {
     port: p,
     url,
