@@ -10,6 +10,17 @@ const CHECK_TIMEOUT_MS = 1000;
 const REQUEST_TIMEOUT_MS = 20_000;
 const READINESS = '/central/api/v3/monitoring/readiness';
 
+/** Whether the Central process on `port` answers its readiness probe with 200 within `timeoutMs`. */
+export async function isReady(port: number, timeoutMs = CHECK_TIMEOUT_MS): Promise<boolean> {
+  try {
+    const r = await fetch(`http://127.0.0.1:${port}${READINESS}`, { signal: AbortSignal.timeout(timeoutMs) });
+    await r.body?.cancel();
+    return r.ok;
+  } catch {
+    return false;
+  }
+}
+
 interface Backend {
   port: number;
   ready: boolean;
@@ -35,12 +46,7 @@ export class Balancer {
     await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
     this.server = server;
     const check = () => {
-      for (const b of this.backends)
-        void fetch(`http://127.0.0.1:${b.port}${READINESS}`, {
-          signal: AbortSignal.timeout(CHECK_TIMEOUT_MS),
-        })
-          .then((r) => ((b.ready = r.ok), r.body?.cancel()))
-          .catch(() => (b.ready = false));
+      for (const b of this.backends) void isReady(b.port).then((ok) => (b.ready = ok));
       this.timer = setTimeout(check, CHECK_EVERY_MS);
     };
     check();

@@ -1,21 +1,10 @@
 // The end-of-run checks. Convergence: every Central alive and ready, exactly one leading, every stream
 // in the database running on exactly one live streamer with its stored config, none over its limit.
 // Writes: every acknowledged write is stored (a later, unacknowledged one may have landed on top).
+import { isReady } from './balancer.ts';
 import { leads, type Observer } from './observer.ts';
 import type { World } from './world.ts';
 import type { Writer } from './writer.ts';
-
-const READINESS = '/central/api/v3/monitoring/readiness';
-
-async function ready(port: number): Promise<boolean> {
-  try {
-    const r = await fetch(`http://127.0.0.1:${port}${READINESS}`, { signal: AbortSignal.timeout(1000) });
-    await r.body?.cancel();
-    return r.ok;
-  } catch {
-    return false;
-  }
-}
 
 async function stored(observer: Observer): Promise<Map<string, string>> {
   const r = await observer.db.query<{ name: string; title: string | null }>(
@@ -28,7 +17,7 @@ async function stored(observer: Observer): Promise<Map<string, string>> {
 export async function notConverged(world: World, observer: Observer): Promise<string | null> {
   for (const c of world.centrals) {
     if (c.state !== 'up') return `${c.name} is ${c.state}`;
-    if (!(await ready(c.port))) return `${c.name} is not ready`;
+    if (!(await isReady(c.port))) return `${c.name} is not ready`;
   }
   const leaders = world.centrals.filter(leads);
   if (leaders.length !== 1) return `${leaders.length} processes lead`;

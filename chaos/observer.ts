@@ -40,6 +40,7 @@ export class Observer {
   running: Running = new Map();
   private readonly doubleSince = new Map<string, number>();
   private twoLeadersSince: number | null = null;
+  private twoLeadersReported = false;
   private lastEpoch = 0;
   private lastSample = 0;
   private leaderNames = '';
@@ -157,9 +158,14 @@ export class Observer {
       this.twoLeadersSince ??= now;
       const ms = now - this.twoLeadersSince;
       this.maxTwoLeadersMs = Math.max(this.maxTwoLeadersMs, ms);
-      if (ms > this.bounds.twoLeadersMs && ms - SAMPLE_MS <= this.bounds.twoLeadersMs)
+      if (ms > this.bounds.twoLeadersMs && !this.twoLeadersReported) {
+        this.twoLeadersReported = true;
         this.violations.push(`${leaders.map((l) => l.name).join(' and ')} both lead for over ${ms} ms`);
-    } else this.twoLeadersSince = null;
+      }
+    } else {
+      this.twoLeadersSince = null;
+      this.twoLeadersReported = false;
+    }
     const p = this.pending;
     if (!p) return;
     if (dbFaulted) p.dbFaulted = true;

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { TEST_API_KEY } from '../test-kit/app.ts';
 import { tempDir } from '../test-kit/backends.ts';
-import { spawnReady, type CentralProcess } from '../test-kit/central-process.ts';
+import { spawnReady, STREAMER_READY, type CentralProcess } from '../test-kit/central-process.ts';
 import { FAST_FLEET_ENV, startCentral } from '../test-kit/fleet.ts';
 import type { PgServer } from '../test-kit/postgres.ts';
 import { Balancer } from './balancer.ts';
@@ -103,15 +103,8 @@ export class World {
   }
 
   async startStreamer(s: ChaosStreamer): Promise<void> {
-    const ready = /"port":(\d+)[^\n]*"msg":"streamer [^"]* listening/;
-    const proc = spawnReady(
-      'streamer',
-      STREAMER_MAIN,
-      {},
-      [s.name, s.clusterKey, String(s.port)],
-      ready,
-      60_000,
-    );
+    const args = [s.name, s.clusterKey, String(s.port)];
+    const proc = spawnReady('streamer', STREAMER_MAIN, {}, args, STREAMER_READY, 60_000);
     await proc.ready.catch(async (e) => {
       await proc.stop('SIGKILL'); // one that hangs before it is ready is not left behind
       throw e;

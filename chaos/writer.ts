@@ -74,13 +74,12 @@ export class Writer {
     if (status >= 200 && status < 300) {
       this.acked.set(name, seq);
       this.stats.acknowledged++;
-      if (!this.names.includes(name)) this.names.push(name);
     } else {
       this.stats.failed++;
       this.stats.byStatus[status] = (this.stats.byStatus[status] ?? 0) + 1;
-      // A create whose answer was lost may have landed: keep the name, so it is checked like the others.
-      if (!this.names.includes(name)) this.names.push(name);
     }
+    // Kept either way: a create whose answer was lost may have landed, and is checked like the others.
+    if (!this.names.includes(name)) this.names.push(name);
     this.busy.delete(name);
   }
 }

@@ -32,15 +32,17 @@ export function spawnCentral(
   );
 }
 
+/** The line a streamer (ours, or the fault suite's) logs once it listens, with its port. */
+export const STREAMER_READY = /"port":(\d+)[^\n]*"msg":"streamer [^"]* listening/;
+
 /** The open streamer; ready when it logs the port it listens on. */
 export function spawnStreamer(env: Record<string, string>, args: string[] = []): CentralProcess {
-  const ready = /"port":(\d+)[^\n]*"msg":"streamer [^"]* listening/;
   return spawnReady(
     'streamer',
     'streamer/src/main.ts',
     { STREAMER_CONFIG: '/dev/null', ...env },
     args,
-    ready,
+    STREAMER_READY,
     60_000,
   );
 }

@@ -70,10 +70,12 @@ export async function startPostgres(opts: PgServerOptions = {}): Promise<PgServe
     throw new Error('PostgreSQL server binaries (initdb, pg_ctl) not found: apt-get install postgresql');
   const asRoot = process.getuid?.() === 0;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'central-pg-'));
-  const run = (cmd: string, args: string[]) =>
+  // A server program run as the server's owner: `postgres` when we are root.
+  const asOwner = (cmd: string, args: string[]): [string, string[]] =>
     asRoot
-      ? execFileSync('runuser', ['-u', 'postgres', '--', path.join(bin, cmd), ...args], { stdio: 'pipe' })
-      : execFileSync(path.join(bin, cmd), args, { stdio: 'pipe' });
+      ? ['runuser', ['-u', 'postgres', '--', path.join(bin, cmd), ...args]]
+      : [path.join(bin, cmd), args];
+  const run = (cmd: string, args: string[]) => execFileSync(...asOwner(cmd, args), { stdio: 'pipe' });
   const password = randomBytes(12).toString('hex');
   const data = path.join(dir, 'data');
   fs.writeFileSync(path.join(dir, 'pw'), password);
@@ -137,11 +139,7 @@ export async function startPostgres(opts: PgServerOptions = {}): Promise<PgServe
   const attached = await attachPostgres(adminUrl, path.join(dir, 'server.crt'), async () => stopServer(true));
   // Asynchronous, so that the caller's event loop (a balancer, an observer) keeps running meanwhile.
   const restart = async () => {
-    const args = pgCtl('restart', ['-m', 'immediate']);
-    const cmd = path.join(bin, 'pg_ctl');
-    await (asRoot
-      ? execFileAsync('runuser', ['-u', 'postgres', '--', cmd, ...args])
-      : execFileAsync(cmd, args));
+    await execFileAsync(...asOwner('pg_ctl', pgCtl('restart', ['-m', 'immediate'])));
   };
   const signal = (sig: 'SIGSTOP' | 'SIGCONT') => {
     const postmaster = Number(fs.readFileSync(path.join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
