@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 
+// From scripts/ or from dist/: the repository is the folder above either.
 const root = path.resolve(import.meta.dirname, '..');
 const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(name);
@@ -54,10 +55,15 @@ async function pickPort(preferred: number): Promise<number> {
 }
 
 const children: ChildProcess[] = [];
+/** Run as dist/demo.js (`npm run build`), the demo starts the bundles beside it, else the sources. */
+const bundled = path.basename(import.meta.dirname) === 'dist';
 
-function run(name: string, entry: string, env: Record<string, string>): ChildProcess {
+function run(name: string, entry: string, bundle: string, env: Record<string, string>): ChildProcess {
   const log = fs.openSync(path.join(dir, `${name}.log`), 'a');
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, entry)], {
+  const program = bundled
+    ? [path.join(import.meta.dirname, bundle)]
+    : ['--import', 'tsx', path.join(root, entry)];
+  const child = spawn(process.execPath, program, {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ['ignore', log, log],
@@ -68,6 +74,9 @@ function run(name: string, entry: string, env: Record<string, string>): ChildPro
   children.push(child);
   return child;
 }
+
+/** How long each step may take: generous, for a first start on a busy machine. */
+const WAIT_MS = 120_000;
 
 async function until<T>(what: string, ms: number, probe: () => Promise<T | null | undefined>): Promise<T> {
   const deadline = Date.now() + ms;
@@ -112,7 +121,7 @@ async function main() {
   };
 
   console.log(`demo: starting Central on ${central} and two streamers (logs in ${dir})`);
-  run('central', 'server/src/main.ts', {
+  run('central', 'server/src/main.ts', 'central.js', {
     CENTRAL_CONFIG: '/dev/null',
     CENTRAL_DIR: path.join(dir, 'central'),
     API_KEY: s.apiKey,
@@ -123,7 +132,7 @@ async function main() {
   });
   const streamers = streamerPorts.map((port, i) => {
     const hostname = `demo-streamer-${i + 1}`;
-    run(hostname, 'streamer/src/main.ts', {
+    run(hostname, 'streamer/src/main.ts', 'streamer.js', {
       STREAMER_CONFIG: '/dev/null',
       STREAMER_HOSTNAME: hostname,
       STREAMER_HTTP: String(port),
@@ -135,20 +144,20 @@ async function main() {
   });
   await until(
     'Central to start',
-    60_000,
+    WAIT_MS,
     async () => (await fetch(`${central}/central/api/v3/monitoring/liveness`)).ok,
   );
   for (const st of streamers) {
     await until(
       `${st.hostname} to start`,
-      60_000,
+      WAIT_MS,
       async () => (await fetch(`${st.url}/streamer/api/v3/monitoring/liveness`)).ok,
     );
     await api('PUT', `/streamers/${st.hostname}`, { api_url: st.url, cluster_key: s.clusterKey });
   }
   // Streams placed before both streamers are seen online would all land on the first one.
   for (const st of streamers)
-    await until(`${st.hostname} to be online`, 60_000, async () => {
+    await until(`${st.hostname} to be online`, WAIT_MS, async () => {
       const r = (await api('GET', `/streamers/${st.hostname}`)) as { status?: { state?: string } };
       return r.status?.state === 'online';
     });
@@ -157,7 +166,7 @@ async function main() {
 
   console.log('demo: waiting for both streams to play…');
   for (const st of STREAMS) {
-    const urls = await until(`${st.name} to play`, 60_000, async () => {
+    const urls = await until(`${st.name} to play`, WAIT_MS, async () => {
       const p = (await api('GET', `/streams/${st.name}/playback`)) as { urls?: Record<string, string> };
       const hls = p.urls?.hls;
       if (!hls) return null;

@@ -1,10 +1,26 @@
-// Runs Central (node --import tsx server/src/main.ts) or the open streamer as a real process for
-// start-up and end-to-end tests; waits for its ready log line and reports the port it listens on.
+// Runs Central or the open streamer as a real process for start-up and end-to-end tests; waits for its
+// ready log line and reports the port it listens on. Under `npm test` a program is its bundle in dist/
+// (built once per run, CENTRAL_TEST_BUNDLES); a test file run on its own starts the sources with tsx.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The bundle scripts/build.ts makes of each program. */
+const BUNDLES = new Map([
+  ['server/src/main.ts', 'central.js'],
+  ['streamer/src/main.ts', 'streamer.js'],
+  ['scripts/demo.ts', 'demo.js'],
+  ['chaos/streamer-main.ts', 'chaos-streamer.js'],
+]);
+
+/** `node` arguments that start a program (a path from the repository root). */
+export function programArgs(entry: string): string[] {
+  const dir = process.env.CENTRAL_TEST_BUNDLES;
+  const bundle = BUNDLES.get(entry);
+  return dir && bundle ? [path.join(dir, bundle)] : ['--import', 'tsx', path.join(ROOT, entry)];
+}
 
 export interface CentralProcess {
   proc: ChildProcess;
@@ -55,7 +71,7 @@ export function spawnReady(
   readyLine: RegExp,
   timeoutMs: number,
 ): CentralProcess {
-  const proc = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, entry), ...args], {
+  const proc = spawn(process.execPath, [...programArgs(entry), ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -98,7 +114,7 @@ export function spawnReady(
 /** `<program> --check-config --config FILE` run to completion: its exit code and everything it printed. */
 export function checkConfigRun(program: 'central' | 'streamer', file: string) {
   const entry = program === 'central' ? 'server/src/main.ts' : 'streamer/src/main.ts';
-  const r = spawnSync(process.execPath, ['--import', 'tsx', entry, '--check-config', '--config', file], {
+  const r = spawnSync(process.execPath, [...programArgs(entry), '--check-config', '--config', file], {
     cwd: ROOT,
     encoding: 'utf8',
     timeout: 60_000,

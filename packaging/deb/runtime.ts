@@ -20,6 +20,8 @@ export interface Bundled {
   external: string[];
   /** Folders of the npm packages esbuild inlined into the bundle (for the copyright file). */
   inlined: string[];
+  /** Every file the bundle was built from, relative to `root` (esbuild's metafile inputs). */
+  inputs: string[];
 }
 
 /** Bundles `entry` (ESM, no source map); the workspace's npm dependencies stay external. */
@@ -54,7 +56,11 @@ export async function bundle(o: BundleOptions): Promise<Bundled> {
     const name = packageName(parts.slice(at + 1).join('/'));
     inlined.add(path.join(o.root, ...parts.slice(0, at + 1), ...name.split('/')));
   }
-  return { external: [...imported].sort(), inlined: [...inlined].sort() };
+  return {
+    external: [...imported].sort(),
+    inlined: [...inlined].sort(),
+    inputs: Object.keys(result.metafile.inputs),
+  };
 }
 
 /** Per package: the only files kept (besides package.json and licences), relative to the package. */

@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { test } from 'node:test';
 import { tempDir } from '../../test-kit/backends.ts';
+import { programArgs } from '../../test-kit/central-process.ts';
 import { ffmpegAvailable } from '../../test-kit/media.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -13,8 +14,8 @@ test('npm run demo starts everything and prints two playing streams', { skip: !f
   const dir = tempDir('demo-');
   const run = spawnSync(
     process.execPath,
-    ['--import', 'tsx', 'scripts/demo.ts', '--once', '--free-ports', '--dir', dir],
-    { cwd: root, encoding: 'utf8', timeout: 120_000 },
+    [...programArgs('scripts/demo.ts'), '--once', '--free-ports', '--dir', dir],
+    { cwd: root, encoding: 'utf8', timeout: 240_000 },
   );
   assert.equal(run.status, 0, `${run.stdout}\n${run.stderr}`);
   const hls = [...run.stdout.matchAll(/hls\s+(http:\S+\/index\.m3u8)/g)].map((m) => m[1]!);
