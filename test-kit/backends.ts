@@ -1,5 +1,5 @@
 // Every database-backed suite runs twice: on embedded PGlite and on a real PostgreSQL server.
-// The test runner (scripts/test.mjs) starts one server for the whole run and passes its superuser URL
+// The test runner (scripts/test.ts) starts one server for the whole run and passes its superuser URL
 // in CENTRAL_TEST_PG_URL; a test file run on its own starts its own server.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -38,10 +38,41 @@ export function tempDir(prefix = 'central-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
+/** Makes `dir` an embedded database as a first start leaves it (before migrations), and closes it. */
+export async function makePgliteTemplate(dir: string): Promise<void> {
+  await (await openPglite(dir)).close();
+}
+
+let template: Promise<string> | null = null;
+
+/**
+ * A PGlite data folder after its initdb, made once per run (by scripts/test.ts,
+ * CENTRAL_TEST_PGLITE_TEMPLATE) or once per process: a copy opens in a fraction of a fresh initdb's
+ * seconds, and is the same empty, unmigrated database.
+ */
+function pgliteTemplate(): Promise<string> {
+  template ??= (async () => {
+    const fromRun = process.env.CENTRAL_TEST_PGLITE_TEMPLATE;
+    if (fromRun && fs.existsSync(path.join(fromRun, 'pglite'))) return fromRun;
+    const dir = tempDir('central-pglite-template-');
+    process.once('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+    await makePgliteTemplate(dir);
+    return dir;
+  })();
+  return template;
+}
+
+/** A fresh CENTRAL_DIR holding an empty embedded database (a copy of the template). */
+export async function embeddedDir(): Promise<string> {
+  const dir = tempDir();
+  fs.cpSync(path.join(await pgliteTemplate(), 'pglite'), path.join(dir, 'pglite'), { recursive: true });
+  return dir;
+}
+
 export const pgliteBackend: Backend = {
   name: 'pglite',
   async open() {
-    const dir = tempDir();
+    const dir = await embeddedDir();
     const db = await openPglite(dir);
     return { ...db, close: async () => (await db.close(), fs.rmSync(dir, { recursive: true, force: true })) };
   },
@@ -64,7 +95,10 @@ export async function testBackends(): Promise<Backend[]> {
  */
 export function processBackends(dbPrefix: string) {
   return [
-    { name: 'pglite', env: async (): Promise<Record<string, string> | null> => ({ CENTRAL_DIR: tempDir() }) },
+    {
+      name: 'pglite',
+      env: async (): Promise<Record<string, string> | null> => ({ CENTRAL_DIR: await embeddedDir() }),
+    },
     {
       name: 'postgres',
       env: async (): Promise<Record<string, string> | null> => {

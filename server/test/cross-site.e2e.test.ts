@@ -8,7 +8,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { pgliteBackend, tempDir } from '../../test-kit/backends.ts';
+import { embeddedDir, pgliteBackend } from '../../test-kit/backends.ts';
 import { startTestApp, TEST_EDIT_AUTH, type TestApp } from '../../test-kit/app.ts';
 import { chromiumAvailable, launchBrowser } from '../../test-kit/browser.ts';
 import { startCentral, type RunningCentral } from '../../test-kit/fleet.ts';
@@ -107,7 +107,7 @@ describe('a real Chromium with cached Basic credentials', { skip: !chromiumAvail
   before(async () => {
     [central, browser] = await Promise.all([
       startCentral({
-        CENTRAL_DIR: tempDir(),
+        CENTRAL_DIR: await embeddedDir(),
         EDIT_AUTH: `${TEST_EDIT_AUTH.login} ${TEST_EDIT_AUTH.password}`,
         LAYOUTER_ENABLED: 'false',
       }),

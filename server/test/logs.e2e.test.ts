@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { TEST_API_KEY } from '../../test-kit/app.ts';
-import { tempDir, testPostgres } from '../../test-kit/backends.ts';
+import { embeddedDir, tempDir, testPostgres } from '../../test-kit/backends.ts';
 import { freePort, startCentral, waitUntil, type RunningCentral } from '../../test-kit/fleet.ts';
 import { ffmpegAvailable } from '../../test-kit/media.ts';
 import {
@@ -31,7 +31,7 @@ const basic = (login: string, password: string) =>
 /** Central's environment: PostgreSQL with a role that has a password when there is PostgreSQL. */
 async function database(): Promise<Record<string, string>> {
   const pg = await testPostgres();
-  if (!pg) return { CENTRAL_DIR: tempDir() };
+  if (!pg) return { CENTRAL_DIR: await embeddedDir() };
   const url = new URL(await pg.createDatabase('logs_e2e'));
   const role = `logs_${Date.now().toString(36)}`;
   await pg.admin(`CREATE ROLE ${role} LOGIN PASSWORD '${DB_PASSWORD}'`);
@@ -42,7 +42,7 @@ async function database(): Promise<Record<string, string>> {
 }
 
 const media = ffmpegAvailable();
-describe('no secret reaches a log', { skip: !media && 'needs ffmpeg', timeout: 120_000 }, () => {
+describe('no secret reaches a log', { skip: !media && 'needs ffmpeg' }, () => {
   let central: RunningCentral;
   let streamers: RunningStreamer[] = [];
   let cookie = '';

@@ -4,7 +4,7 @@ import https from 'node:https';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { spawnCentral, spawnStreamer } from '../../test-kit/central-process.ts';
-import { tempDir, testPostgres } from '../../test-kit/backends.ts';
+import { embeddedDir, tempDir, testPostgres } from '../../test-kit/backends.ts';
 import { selfSignedCert } from '../../test-kit/tls.ts';
 
 const GUIDE_BODY = '{"name": "STREAM_NAME", "inputs": [{"url": "fake://fake"}]}';
@@ -19,7 +19,7 @@ async function guideRequest(port: number) {
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
-describe('start-up as a real process', { timeout: 180_000 }, () => {
+describe('start-up as a real process', () => {
   test('embedded database: the guide request works; the key is generated once and kept', async () => {
     const dir = tempDir();
     const env = { CENTRAL_DIR: dir, HTTP_PORT: '0', EDIT_AUTH: 'admin admin' };
@@ -50,7 +50,11 @@ describe('start-up as a real process', { timeout: 180_000 }, () => {
 
   test('SIGTERM stops Central and the streamer even when the reader of their output is gone', async () => {
     const procs = [
-      spawnCentral({ CENTRAL_DIR: tempDir(), HTTP_PORT: '0', API_KEY: 'closed-pipe-key-0123456789' }),
+      spawnCentral({
+        CENTRAL_DIR: await embeddedDir(),
+        HTTP_PORT: '0',
+        API_KEY: 'closed-pipe-key-0123456789',
+      }),
       spawnStreamer({ STREAMER_DIR: tempDir(), STREAMER_HTTP: '0', STREAMER_FFMPEG: '/bin/true' }),
     ];
     for (const p of procs) {
@@ -67,7 +71,7 @@ describe('start-up as a real process', { timeout: 180_000 }, () => {
   });
 
   test('kill -9 right after acknowledged writes loses none of them (embedded database)', async () => {
-    const dir = tempDir();
+    const dir = await embeddedDir();
     const env = { CENTRAL_DIR: dir, HTTP_PORT: '0', API_KEY: 'k-crash-0123456789' };
     const headers = { Authorization: 'Bearer k-crash-0123456789', 'Content-Type': 'application/json' };
     const first = spawnCentral(env);
@@ -105,7 +109,7 @@ describe('start-up as a real process', { timeout: 180_000 }, () => {
   });
 
   test('two processes on one embedded database: the second refuses with a clear message', async () => {
-    const dir = tempDir();
+    const dir = await embeddedDir();
     const first = spawnCentral({ CENTRAL_DIR: dir, HTTP_PORT: '0', API_KEY: 'k-one-0123456789ab' });
     await first.ready;
     const second = spawnCentral({ CENTRAL_DIR: dir, HTTP_PORT: '0', API_KEY: 'k-one-0123456789ab' });
@@ -116,7 +120,7 @@ describe('start-up as a real process', { timeout: 180_000 }, () => {
   });
 
   test('a lock left by a killed process does not block the next start', async () => {
-    const dir = tempDir();
+    const dir = await embeddedDir();
     const first = spawnCentral({ CENTRAL_DIR: dir, HTTP_PORT: '0', API_KEY: 'k-one-0123456789ab' });
     await first.ready;
     await first.stop('SIGKILL');
@@ -135,7 +139,7 @@ describe('start-up as a real process', { timeout: 180_000 }, () => {
   });
 
   test('HTTPS with the certificate and key files; a mismatched pair is a start-up error', async () => {
-    const dir = tempDir();
+    const dir = await embeddedDir();
     const a = selfSignedCert(dir, 'a');
     const b = selfSignedCert(dir, 'b');
     const env = {

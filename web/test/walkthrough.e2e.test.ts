@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { tempDir } from '../../test-kit/backends.ts';
+import { embeddedDir } from '../../test-kit/backends.ts';
 import { chromiumAvailable, launchBrowser, screenshot } from '../../test-kit/browser.ts';
 import { startCentral, waitUntil, type RunningCentral } from '../../test-kit/fleet.ts';
 import { ffmpegAvailable } from '../../test-kit/media.ts';
@@ -32,7 +32,7 @@ describe('the getting-started walkthrough in a browser', { skip: !ready }, () =>
     });
     assert.equal(build.status, 0, build.stderr);
     [central, streamer, browser] = await Promise.all([
-      startCentral({ CENTRAL_DIR: tempDir(), EDIT_AUTH: `${ADMIN.login} ${ADMIN.password}` }),
+      startCentral({ CENTRAL_DIR: await embeddedDir(), EDIT_AUTH: `${ADMIN.login} ${ADMIN.password}` }),
       startStreamer('walk-1', CLUSTER_KEY),
       launchBrowser(),
     ]);
