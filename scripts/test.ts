@@ -2,8 +2,15 @@
 // its own databases), then runs node:test over the test files. With CI=true a missing PostgreSQL is
 // an error, not a skip.
 import { spawnSync } from 'node:child_process';
+import { run } from 'node:test';
+import { tap } from 'node:test/reporters';
+import { finished } from 'node:stream/promises';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { makePgliteTemplate } from '../test-kit/backends.ts';
+import { buildPrograms, DIST, staleReason } from './build.ts';
+import { Timings } from './test-timings.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/lib/chromium/chromium';
 
@@ -25,6 +32,9 @@ const files = (dirs: string[]) =>
 const selected = args.length
   ? args
   : files(['server/test', 'streamer/test', 'web/test', 'test-kit/test', 'chaos/test']).sort();
+
+/** Test files run at once: most of a file's time is waiting (timers, media, other processes). */
+const CONCURRENCY = Number(process.env.TEST_CONCURRENCY) || 4;
 
 const env = { ...process.env };
 let stop: () => Promise<void> = async () => {};
@@ -61,16 +71,38 @@ if (!fs.existsSync(CHROMIUM)) {
   }
   console.log('# notice: chromium is not installed; the browser tests are skipped');
 }
-const result = spawnSync(
-  process.execPath,
-  // A test that hangs fails by name after 5 minutes (the longest suite takes about one) instead of
-  // holding the run until CI's limit.
-  ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=300000', ...selected],
-  {
-    cwd: root,
-    env,
-    stdio: 'inherit',
-  },
-);
+// The programs that process-level tests start, compiled once for the run (not by tsx at every start),
+// and an embedded database after its initdb that each test copies instead of running initdb again.
+const reason = staleReason();
+if (reason) {
+  await buildPrograms();
+  console.log(`# built the programs in dist/ (${reason})`);
+}
+env.CENTRAL_TEST_BUNDLES = DIST;
+const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'central-test-run-'));
+env.CENTRAL_TEST_PGLITE_TEMPLATE = scratch;
+await makePgliteTemplate(scratch);
+
+// Every test file runs in its own process (node:test's default), started with this process's
+// `--import tsx` and a per-test timeout: a test that hangs fails by name after 5 minutes, and a whole
+// file is stopped after 10, instead of holding the run until CI's limit.
+process.execArgv.push('--test-timeout=300000');
+Object.assign(process.env, env);
+const timings = new Timings(root);
+const stream = run({
+  files: timings.order(selected).map((f) => path.resolve(root, f)),
+  concurrency: CONCURRENCY,
+  timeout: 600_000,
+});
+stream.on('test:pass', (data) => timings.add(data, true));
+stream.on('test:fail', (data) => {
+  timings.add(data, false);
+  process.exitCode = 1;
+});
+const report = stream.compose(tap);
+report.pipe(process.stdout, { end: false });
+await finished(report);
 await stop();
-process.exit(result.status ?? 1);
+fs.rmSync(scratch, { recursive: true, force: true });
+timings.save();
+timings.print();

@@ -15,7 +15,7 @@ import { startPostgres, type PgServer } from '../../test-kit/postgres.ts';
 const available = (await testPostgres()) !== null;
 const P = '/central/api/v3';
 
-describe('Central through PostgreSQL failures', { skip: !available, timeout: 240_000 }, () => {
+describe('Central through PostgreSQL failures', { skip: !available }, () => {
   let server: PgServer;
   let url = '';
   let central: CentralProcess;

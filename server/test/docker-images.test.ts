@@ -50,7 +50,7 @@ function buildTree(image: Image, dir: string): (p: string) => string {
   return moved;
 }
 
-describe('Docker images, run from their Dockerfiles without an engine', { timeout: 120_000 }, () => {
+describe('Docker images, run from their Dockerfiles without an engine', () => {
   const running: ReturnType<typeof spawn>[] = [];
   after(() => running.forEach((p) => p.kill('SIGKILL')));
 

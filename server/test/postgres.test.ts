@@ -99,7 +99,7 @@ describe(
   },
 );
 
-describe('migrations', { skip: pg ? false : 'PostgreSQL is not installed here', timeout: 120_000 }, () => {
+describe('migrations', { skip: pg ? false : 'PostgreSQL is not installed here' }, () => {
   test('several processes starting together apply each migration exactly once', async () => {
     const url = await pg!.createDatabase('mig');
     const dbs = await Promise.all(Array.from({ length: 5 }, () => openPostgres(url, { retries: 0 })));

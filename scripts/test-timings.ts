@@ -1,0 +1,71 @@
+// What the test run prints after node:test's own summary: the ten slowest tests and test files,
+// then one last line `N passed, N failed`, so that a run's outcome is the final line of its log. Each
+// file's time is kept (node_modules/.cache) so that the next run starts the slowest files first.
+import fs from 'node:fs';
+import path from 'node:path';
+
+interface Finished {
+  name: string;
+  nesting: number;
+  file?: string;
+  details: { duration_ms?: number; type?: string };
+}
+
+/** Slow by nature, started first when no earlier run has timed the files. */
+const SLOW = [/^chaos\//, /\.e2e\./, /\.property\./, /startup/, /ui-session/, /layouts/];
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`.padStart(8);
+
+export class Timings {
+  private readonly tests: { where: string; ms: number; ok: boolean }[] = [];
+  private readonly files = new Map<string, number>();
+
+  private readonly cache: string;
+
+  constructor(private readonly root: string) {
+    this.cache = path.join(root, 'node_modules/.cache/central-test-times.json');
+  }
+
+  /** The files, slowest first (as timed by the last run, else by their kind), so that none starts last. */
+  order(files: string[]): string[] {
+    let last: Record<string, number> = {};
+    try {
+      last = JSON.parse(fs.readFileSync(this.cache, 'utf8')) as Record<string, number>;
+    } catch {
+      /* no earlier run */
+    }
+    const guess = (f: string) => (SLOW.some((re) => re.test(f)) ? 30_000 : 5_000);
+    const cost = (f: string) => (Object.hasOwn(last, f) ? last[f]! : guess(f));
+    return [...files].sort((a, b) => cost(b) - cost(a) || a.localeCompare(b));
+  }
+
+  add(d: Finished, ok: boolean): void {
+    const file = d.file ? path.relative(this.root, d.file) : '(runner)';
+    const ms = d.details.duration_ms ?? 0;
+    if (d.nesting === 0) this.files.set(file, (this.files.get(file) ?? 0) + ms);
+    if (d.details.type !== 'suite') this.tests.push({ where: `${file}: ${d.name}`, ms, ok });
+  }
+
+  save(): void {
+    const known: Record<string, number> = {};
+    try {
+      Object.assign(known, JSON.parse(fs.readFileSync(this.cache, 'utf8')));
+    } catch {
+      /* first run */
+    }
+    for (const [file, ms] of this.files) known[file] = Math.round(ms);
+    fs.mkdirSync(path.dirname(this.cache), { recursive: true });
+    fs.writeFileSync(this.cache, JSON.stringify(known, null, 1));
+  }
+
+  print(): void {
+    console.log('# the ten slowest tests');
+    for (const t of [...this.tests].sort((a, b) => b.ms - a.ms).slice(0, 10))
+      console.log(`# ${seconds(t.ms)}  ${t.where}`);
+    console.log('# the ten slowest test files (their tests one after another)');
+    for (const [file, ms] of [...this.files].sort((a, b) => b[1] - a[1]).slice(0, 10))
+      console.log(`# ${seconds(ms)}  ${file}`);
+    const failed = this.tests.filter((t) => !t.ok).length;
+    console.log(`${this.tests.length - failed} passed, ${failed} failed`);
+  }
+}
