@@ -22,7 +22,14 @@ export class Timings {
 
   private readonly cache: string;
 
-  constructor(private readonly root: string) {
+  private readonly sources: Map<string, string>;
+
+  /** `modules`: each test file (from `root`) and the module that runs it. */
+  constructor(
+    private readonly root: string,
+    modules: Map<string, string>,
+  ) {
+    this.sources = new Map([...modules].map(([source, module]) => [module, source]));
     this.cache = path.join(root, 'node_modules/.cache/central-test-times.json');
   }
 
@@ -40,7 +47,9 @@ export class Timings {
   }
 
   add(d: Finished, ok: boolean): void {
-    const file = d.file ? path.relative(this.root, d.file) : '(runner)';
+    // A test's file is its TypeScript source (through the source map); a file that fails to load is
+    // named by its module.
+    const file = d.file ? (this.sources.get(d.file) ?? path.relative(this.root, d.file)) : '(runner)';
     const ms = d.details.duration_ms ?? 0;
     if (d.nesting === 0) this.files.set(file, (this.files.get(file) ?? 0) + ms);
     if (d.details.type !== 'suite') this.tests.push({ where: `${file}: ${d.name}`, ms, ok });

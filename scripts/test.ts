@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { makePgliteTemplate } from '../test-kit/backends.ts';
 import { buildPrograms, DIST, staleReason } from './build.ts';
+import { bundleTests } from './test-bundles.ts';
 import { Timings } from './test-timings.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/lib/chromium/chromium';
@@ -30,7 +31,7 @@ const files = (dirs: string[]) =>
       : [],
   );
 const selected = args.length
-  ? args
+  ? args.map((f) => path.relative(root, path.resolve(f)))
   : files(['server/test', 'streamer/test', 'web/test', 'test-kit/test', 'chaos/test']).sort();
 
 /** Test files run at once: most of a file's time is waiting (timers, media, other processes). */
@@ -71,8 +72,9 @@ if (!fs.existsSync(CHROMIUM)) {
   }
   console.log('# notice: chromium is not installed; the browser tests are skipped');
 }
-// The programs that process-level tests start, compiled once for the run (not by tsx at every start),
-// and an embedded database after its initdb that each test copies instead of running initdb again.
+// The programs that process-level tests start and the test files themselves, compiled once for the
+// run (not by tsx in every process), and an embedded database after its initdb that each test copies
+// instead of running initdb again.
 const reason = staleReason();
 if (reason) {
   await buildPrograms();
@@ -80,17 +82,23 @@ if (reason) {
 }
 env.CENTRAL_TEST_BUNDLES = DIST;
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'central-test-run-'));
-env.CENTRAL_TEST_PGLITE_TEMPLATE = scratch;
-await makePgliteTemplate(scratch);
+env.CENTRAL_TEST_PGLITE_TEMPLATE = path.join(scratch, 'pglite-template');
+// Inside the checkout, so that the modules find node_modules; one folder per run.
+const compiled = path.join(root, 'node_modules/.cache/central-tests', String(process.pid));
+const [modules] = await Promise.all([
+  bundleTests(root, selected, compiled),
+  makePgliteTemplate(env.CENTRAL_TEST_PGLITE_TEMPLATE),
+]);
 
-// Every test file runs in its own process (node:test's default), started with this process's
-// `--import tsx` and a per-test timeout: a test that hangs fails by name after 5 minutes, and a whole
-// file is stopped after 10, instead of holding the run until CI's limit.
-process.execArgv.push('--test-timeout=300000');
+// Every test file runs in its own process (node:test's default; the options here reach it through
+// process.execArgv): plain Node.js with source maps, and a per-test timeout: a test that hangs fails
+// by name after 5 minutes, and a whole file is stopped after 10, instead of holding the run until
+// CI's limit.
+process.execArgv.splice(0, Infinity, '--enable-source-maps', '--test-timeout=300000');
 Object.assign(process.env, env);
-const timings = new Timings(root);
+const timings = new Timings(root, modules);
 const stream = run({
-  files: timings.order(selected).map((f) => path.resolve(root, f)),
+  files: timings.order(selected).map((f) => modules.get(f)!),
   concurrency: CONCURRENCY,
   timeout: 600_000,
 });
@@ -103,6 +111,6 @@ const report = stream.compose(tap);
 report.pipe(process.stdout, { end: false });
 await finished(report);
 await stop();
-fs.rmSync(scratch, { recursive: true, force: true });
+for (const dir of [scratch, compiled]) fs.rmSync(dir, { recursive: true, force: true });
 timings.save();
 timings.print();
