@@ -2,6 +2,7 @@
 // its directory, so we take a pid lock file: a second process must refuse instead of corrupting data.
 import fs from 'node:fs';
 import path from 'node:path';
+import type { PGlite } from '@electric-sql/pglite';
 import type { Db, Queryable, Row } from './types.ts';
 import { DatabaseError } from './types.ts';
 
@@ -54,35 +55,39 @@ export async function openPglite(dataDir: string): Promise<Db> {
     fs.mkdirSync(dbDir, { recursive: true, mode: 0o700 });
     fs.chmodSync(dbDir, 0o700);
     const { PGlite } = await import('@electric-sql/pglite');
-    const pg = await PGlite.create(dbDir);
-    const wrap = (c: { query: typeof pg.query; exec: typeof pg.exec }): Queryable => ({
-      async query<T extends Row>(text: string, params?: unknown[]) {
-        const r = await c.query<T>(text, params);
-        return { rows: r.rows, rowCount: Math.max(r.affectedRows ?? 0, r.rows.length) };
-      },
-      async exec(text: string) {
-        await c.exec(text);
-      },
-    });
-    return {
-      kind: 'pglite',
-      ...wrap(pg),
-      // PGlite has one connection: its transaction() holds it exclusively, other queries wait.
-      transaction: (fn) => pg.transaction((tx) => fn(wrap(tx))),
-      listen: async (channel, fn) => {
-        const unlisten = await pg.listen(channel, fn);
-        return () => unlisten();
-      },
-      async close() {
-        try {
-          await pg.close();
-        } finally {
-          release();
-        }
-      },
-    };
+    return pgliteDb(await PGlite.create(dbDir), release);
   } catch (err) {
     release();
     throw err;
   }
+}
+
+/** The Db over an open PGlite; `release` runs once it is closed. */
+export function pgliteDb(pg: PGlite, release: () => void = () => {}): Db {
+  const wrap = (c: { query: typeof pg.query; exec: typeof pg.exec }): Queryable => ({
+    async query<T extends Row>(text: string, params?: unknown[]) {
+      const r = await c.query<T>(text, params);
+      return { rows: r.rows, rowCount: Math.max(r.affectedRows ?? 0, r.rows.length) };
+    },
+    async exec(text: string) {
+      await c.exec(text);
+    },
+  });
+  return {
+    kind: 'pglite',
+    ...wrap(pg),
+    // PGlite has one connection: its transaction() holds it exclusively, other queries wait.
+    transaction: (fn) => pg.transaction((tx) => fn(wrap(tx))),
+    listen: async (channel, fn) => {
+      const unlisten = await pg.listen(channel, fn);
+      return () => unlisten();
+    },
+    async close() {
+      try {
+        await pg.close();
+      } finally {
+        release();
+      }
+    },
+  };
 }
