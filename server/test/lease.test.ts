@@ -8,6 +8,11 @@ import { acquireLease, fence, leaseHolder, LeaseLost, releaseLease } from '../sr
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const LEASE = 'leader';
+/**
+ * A short lease: long enough that the next statements run inside it on a busy machine, short enough
+ * that waiting for its end is quick. Expiry is waited for, never assumed.
+ */
+const SHORT = 1500;
 
 for (const backend of await testBackends()) {
   describe(`leader lease on ${backend.name}`, () => {
@@ -18,6 +23,15 @@ for (const backend of await testBackends()) {
     });
     after(() => db.close());
     beforeEach(() => db.exec('TRUNCATE central_leases'));
+
+    /** Until the lease is no longer valid (one generous deadline). */
+    const expired = async () => {
+      const deadline = Date.now() + 30_000;
+      while ((await leaseHolder(db, LEASE))?.valid !== false) {
+        assert.ok(Date.now() < deadline, 'the lease never expired');
+        await sleep(50);
+      }
+    };
 
     /** Runs fence in a transaction, as a decision write does. */
     const fenced = (holder: string, epoch: number) =>
@@ -39,10 +53,9 @@ for (const backend of await testBackends()) {
     });
 
     test('after expiry another holder takes over with epoch + 1; the old one cannot renew', async () => {
-      assert.equal(await acquireLease(db, LEASE, 'A', 50), 1);
-      assert.equal(await acquireLease(db, LEASE, 'B', 50), null, 'still valid');
-      await sleep(120);
-      assert.equal((await leaseHolder(db, LEASE))?.valid, false);
+      assert.equal(await acquireLease(db, LEASE, 'A', SHORT), 1);
+      assert.equal(await acquireLease(db, LEASE, 'B', SHORT), null, 'still valid');
+      await expired();
       assert.equal(await acquireLease(db, LEASE, 'B', 60_000), 2);
       assert.equal(await acquireLease(db, LEASE, 'A', 60_000), null, 'the old holder is out');
       assert.deepEqual(await leaseHolder(db, LEASE), { holder: 'B', epoch: 2, valid: true });
@@ -50,10 +63,10 @@ for (const backend of await testBackends()) {
     });
 
     test('fence throws LeaseLost for the old holder after a takeover and passes for the new one', async () => {
-      const a = await acquireLease(db, LEASE, 'A', 50);
+      const a = await acquireLease(db, LEASE, 'A', SHORT);
       assert.equal(a, 1);
       assert.equal(await fenced('A', 1), 'written', 'the holder may write while its lease is valid');
-      await sleep(120);
+      await expired();
       await assert.rejects(fenced('A', 1), LeaseLost, 'an expired lease fences even before a takeover');
       const b = await acquireLease(db, LEASE, 'B', 60_000);
       assert.equal(b, 2);
@@ -92,7 +105,8 @@ for (const backend of await testBackends()) {
 
     if (backend.name === 'postgres')
       test('a takeover waits for a fenced write in flight to commit', async () => {
-        assert.equal(await acquireLease(db, LEASE, 'A', 300), 1);
+        assert.equal(await acquireLease(db, LEASE, 'A', SHORT), 1);
+        const expiresBy = Date.now() + SHORT;
         const events: string[] = [];
         let release!: () => void;
         const gate = new Promise<void>((r) => (release = r));
@@ -103,7 +117,9 @@ for (const backend of await testBackends()) {
           events.push('committing');
         });
         while (!events.includes('fenced')) await sleep(5);
-        await sleep(400); // the lease has expired meanwhile, but A's write holds the row
+        // The lease expires meanwhile, but A's write holds the row. (The transaction holds a
+        // connection: the lease row is not read meanwhile, the clock says when it has expired.)
+        while (Date.now() <= expiresBy + 100) await sleep(50);
         const takeover = acquireLease(db, LEASE, 'B', 60_000).then((e) => (events.push('taken'), e));
         await sleep(200);
         assert.deepEqual(events, ['fenced'], 'the takeover waits for the write in flight');
