@@ -122,3 +122,13 @@ export function checkConfigRun(program: 'central' | 'streamer', file: string) {
   });
   return { code: r.status, out: `${r.stdout}${r.stderr}` };
 }
+
+/** The getting-started guide's request (Basic admin:admin), sent over real HTTP to a Central. */
+export async function guideRequest(port: number) {
+  const res = await fetch(`http://127.0.0.1:${port}/streamer/api/v3/streams/STREAM_NAME`, {
+    method: 'PUT',
+    headers: { Authorization: 'Basic YWRtaW46YWRtaW4=', 'Content-Type': 'application/json' },
+    body: '{"name": "STREAM_NAME", "inputs": [{"url": "fake://fake"}]}',
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
