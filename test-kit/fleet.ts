@@ -2,6 +2,7 @@
 // authenticated JSON client for it, and fast fleet intervals for tests.
 import { spawnCentral, type CentralProcess } from './central-process.ts';
 import { TEST_API_KEY } from './app.ts';
+import { patient } from './patience.ts';
 import { freePort } from './postgres.ts';
 
 export { freePort };
@@ -58,7 +59,7 @@ export async function startCentral(env: Record<string, string>, port?: number): 
   };
 }
 
-/** Polls until `check` is true; returns the time it took. Fails with `what` and the last value. */
+/** Polls until `check` is true; returns the time it took. Fails with `what` after patient(timeoutMs). */
 export async function waitUntil(
   check: () => Promise<boolean> | boolean,
   timeoutMs: number,
@@ -66,10 +67,10 @@ export async function waitUntil(
   everyMs = 100,
 ): Promise<number> {
   const started = Date.now();
+  const limit = patient(timeoutMs);
   for (;;) {
     if (await check()) return Date.now() - started;
-    if (Date.now() - started > timeoutMs)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    if (Date.now() - started > limit) throw new Error(`timed out after ${limit} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }

@@ -1,6 +1,7 @@
 // Media helpers for tests that run real ffmpeg: whether it is installed (a missing ffmpeg fails under
 // CI=true and skips elsewhere, with a notice), and ffprobe's view of a media file.
 import { execFileSync, spawnSync } from 'node:child_process';
+import { patient } from './patience.ts';
 
 let checked: boolean | null = null;
 
@@ -34,17 +35,17 @@ export function processesMatching(needle: string): number[] {
     .filter((pid) => pid > 0 && pid !== process.pid);
 }
 
-/** Polls `fn` every 20 ms until it returns something truthy, and returns that. */
+/** Polls `fn` every 20 ms until it returns something truthy (at most patient(ms)), and returns that. */
 export async function waitFor<T>(
   what: string,
   fn: () => T | undefined | null | false,
   ms: number,
 ): Promise<T> {
-  const until = Date.now() + ms;
+  const until = Date.now() + patient(ms);
   for (;;) {
     const v = fn();
     if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    if (Date.now() > until) throw new Error(`timed out after ${patient(ms)} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
 }

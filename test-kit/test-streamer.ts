@@ -13,6 +13,7 @@ import {
   whoami,
   type StreamRuntime,
 } from './test-streamer-api.ts';
+import { patient } from './patience.ts';
 import { verifyClusterHeader } from './test-streamer-auth.ts';
 import {
   jsonHandler,
@@ -175,11 +176,11 @@ export class TestStreamer {
   }
 
   async waitFor(pred: (s: TestStreamer) => boolean, timeoutMs = 5000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
+    const deadline = Date.now() + patient(timeoutMs);
     while (!pred(this)) {
       if (Date.now() > deadline) {
         const state = JSON.stringify({ stats: this.stats, streams: [...this.streams.keys()].slice(0, 20) });
-        throw new Error(`${this.hostname}: condition not met in ${timeoutMs} ms; ${state}`);
+        throw new Error(`${this.hostname}: condition not met in ${patient(timeoutMs)} ms; ${state}`);
       }
       await delay(10);
     }

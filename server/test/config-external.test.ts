@@ -6,6 +6,7 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
 import { testBackends } from '../../test-kit/backends.ts';
 import { startTestApp, TEST_API_KEY, type TestApp } from '../../test-kit/app.ts';
+import { patient } from '../../test-kit/patience.ts';
 
 const P = '/central/api/v3';
 const LEGACY = '/streamer/api/v3';
@@ -452,14 +453,14 @@ for (const backend of await testBackends()) {
       await ok(pull('s1', '', { authorization: `Bearer ${key}` }));
       // Pulls are written in batches; closing flushes, so poll the table for a moment instead.
       let seen = false;
-      for (let i = 0; i < 30 && !seen; i++) {
+      for (const deadline = Date.now() + patient(3000); !seen && Date.now() < deadline;) {
         const r = await t.db.query<{ last_pull_at: string | null }>(
           `SELECT last_pull_at FROM streamer_status WHERE hostname = 's1'`,
         );
         seen = r.rows[0]?.last_pull_at != null;
         if (!seen) await sleep(100);
       }
-      assert.ok(seen, 'streamer_status.last_pull_at is set within ~3 s');
+      assert.ok(seen, 'streamer_status.last_pull_at is set');
       const got = (await t.call('GET', `${P}/streamers/s1`)).json();
       assert.equal(got.status.last_seen_at, t.clock.now());
     });

@@ -6,6 +6,7 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import type { InjectOptions } from 'fastify';
 import { testBackends } from '../../test-kit/backends.ts';
 import { startTestApp, TEST_API_KEY, TEST_EDIT_AUTH, type TestApp } from '../../test-kit/app.ts';
+import { patient } from '../../test-kit/patience.ts';
 
 const P = '/central/api/v3';
 const LEGACY = '/streamer/api/v3';
@@ -54,9 +55,9 @@ for (const backend of await testBackends()) {
       ).rows[0]?.last_pull_at ?? null;
     /** Pull times are written in batches about once a second: wait for one (one generous deadline). */
     const waitForPull = async (h: string) => {
-      const deadline = Date.now() + 5000;
+      const deadline = Date.now() + patient(5000);
       while ((await lastPullAt(h)) === null) {
-        assert.ok(Date.now() < deadline, `no pull of ${h} recorded within 5 s`);
+        assert.ok(Date.now() < deadline, `no pull of ${h} recorded within ${patient(5000)} ms`);
         await sleep(50);
       }
     };
