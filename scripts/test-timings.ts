@@ -11,8 +11,9 @@ interface Finished {
   details: { duration_ms?: number; type?: string };
 }
 
-/** Slow by nature, started first when no earlier run has timed the files. */
-const SLOW = [/^chaos\//, /\.e2e\./, /\.property\./, /startup/, /ui-session/, /layouts/];
+/** Slow by nature (about a minute, then half a minute), started first when no run has timed them. */
+const SLOWEST = [/^chaos\//, /paging\.property/, /startup\.test/, /packaging/, /walkthrough/, /follow\.e2e/];
+const SLOW = [/\.e2e\./, /\.property\./, /contract/, /ui-session/, /layouts/, /media-runner/];
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`.padStart(8);
 
@@ -41,7 +42,8 @@ export class Timings {
     } catch {
       /* no earlier run */
     }
-    const guess = (f: string) => (SLOW.some((re) => re.test(f)) ? 30_000 : 5_000);
+    const like = (f: string, kinds: RegExp[]) => kinds.some((re) => re.test(f));
+    const guess = (f: string) => (like(f, SLOWEST) ? 60_000 : like(f, SLOW) ? 30_000 : 5_000);
     const cost = (f: string) => (Object.hasOwn(last, f) ? last[f]! : guess(f));
     return [...files].sort((a, b) => cost(b) - cost(a) || a.localeCompare(b));
   }
