@@ -2,31 +2,14 @@
 // balancer, fake streamers as processes of their own, and the faults the plan injects into them.
 // Every process is real, so kill -9 and SIGSTOP are the kernel's, not a simulation.
 import { randomBytes } from 'node:crypto';
-import net from 'node:net';
 import { TEST_API_KEY } from '../test-kit/app.ts';
 import { tempDir } from '../test-kit/backends.ts';
 import { spawnReady, STREAMER_READY, type CentralProcess } from '../test-kit/central-process.ts';
-import { FAST_FLEET_ENV, startCentral } from '../test-kit/fleet.ts';
+import { FAST_FLEET_ENV, freePort, startCentral } from '../test-kit/fleet.ts';
 import type { PgServer } from '../test-kit/postgres.ts';
 import { Balancer } from './balancer.ts';
 
 const STREAMER_MAIN = 'chaos/streamer-main.ts'; // spawnReady resolves it from the repository root
-
-/**
- * A free port below the kernel's ephemeral range (32768 and up), so that while a killed member is down
- * no outgoing connection can take its port and keep it from coming back on it.
- */
-async function stablePort(): Promise<number> {
-  for (;;) {
-    const port = 10_000 + Math.floor(Math.random() * 22_000);
-    const free = await new Promise<boolean>((resolve) => {
-      const srv = net.createServer();
-      srv.once('error', () => resolve(false));
-      srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
-    });
-    if (free) return port;
-  }
-}
 
 export type ProcState = 'up' | 'paused' | 'dead';
 
@@ -63,7 +46,7 @@ export class World {
 
   async start(): Promise<void> {
     this.dbUrl = await this.o.pg.createDatabase('chaos');
-    const ports = await Promise.all(Array.from({ length: this.o.centrals }, () => stablePort()));
+    const ports = await Promise.all(Array.from({ length: this.o.centrals }, () => freePort()));
     this.balancer = new Balancer(ports);
     await this.balancer.start();
     this.centralEnv = { DATABASE_URL: this.dbUrl, API_URL: this.balancer.url, ...FAST_FLEET_ENV };
@@ -72,7 +55,7 @@ export class World {
     for (let i = 1; i <= this.o.streamers; i++)
       this.streamers.push({
         name: `s${i}`,
-        port: await stablePort(),
+        port: await freePort(),
         proc: null,
         state: 'dead',
         clusterKey: randomBytes(12).toString('hex'),

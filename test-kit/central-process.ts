@@ -3,9 +3,19 @@
 // (built once per run, CENTRAL_TEST_BUNDLES); a test file run on its own starts the sources with tsx.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Processes started here that have not exited. */
+const running = new Set<ChildProcess>();
+// In a test file, none outlives it: a hook that failed half-way (one of two streamers did not start)
+// cannot leave a process behind that keeps the file from ending.
+if (process.env.NODE_TEST_CONTEXT)
+  after(() => {
+    for (const proc of running) proc.kill('SIGKILL');
+  });
 
 /** The bundle scripts/build.ts makes of each program. */
 const BUNDLES = new Map([
@@ -76,6 +86,8 @@ export function spawnReady(
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  running.add(proc);
+  proc.once('exit', () => running.delete(proc));
   let out = '';
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
   const ready = new Promise<{ http: number; https?: number }>((resolve, reject) => {

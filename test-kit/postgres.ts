@@ -27,15 +27,21 @@ export function findPgBin(): string | null {
   return which.status === 0 ? path.dirname(which.stdout.trim()) : null;
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
+/**
+ * A free port for a server a test starts, below the kernel's ephemeral range (32768 and up): a port
+ * taken from that range can be given to some outgoing connection before the server binds it (many
+ * run at once, busy machines make the gap long), and then the server cannot start.
+ */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = 10_000 + Math.floor(Math.random() * 22_000);
+    const free = await new Promise<boolean>((resolve) => {
+      const srv = net.createServer();
+      srv.once('error', () => resolve(false));
+      srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
     });
-  });
+    if (free) return port;
+  }
 }
 
 export interface PgServer {
