@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { startTestApp, type TestApp } from '../../test-kit/app.ts';
 import { testBackends } from '../../test-kit/backends.ts';
 import { parseListQuery } from '../src/query/parse.ts';
+import { patient } from '../../test-kit/patience.ts';
 
 const P = '/central/api/v3';
 const PWN = { kind: 'column', sql: '(SELECT current_user||version())', type: 'text', nullable: true };
@@ -93,7 +94,7 @@ for (const backend of await testBackends()) {
       const res = await t.call('GET', `${P}/streams?sort=${path}`);
       assert.equal(res.statusCode, 400, res.body);
       // Exponential backtracking took 5-19 s at 28-30 segments; 40 would take hours. Linear is ~µs.
-      assert.ok(performance.now() - started < 2000, 'answered in under 2 s');
+      assert.ok(performance.now() - started < patient(2000), 'answered in seconds');
       for (const q of [`sort=${'a.'.repeat(3000)}`, `select=${'a.'.repeat(3000)}`, `${'a.'.repeat(150)}a=1`])
         assert.equal((await t.call('GET', `${P}/streams?${q}`)).statusCode, 400, q.slice(0, 20));
     });
