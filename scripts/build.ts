@@ -1,23 +1,17 @@
-// Builds the programs as esbuild bundles in dist/: central.js (the server, with the SQL migrations
-// copied beside it), streamer.js (the open streamer) and demo.js (`npm run demo`, which then starts
-// the other two bundles), and chaos-streamer.js (the fault suite's streamer). Their npm dependencies stay external (see packaging/deb/runtime.ts), so
-// they run from this checkout with `node dist/central.js`. The test suite runs the bundles: compiled
-// once per run instead of by tsx at every process start.
+// Builds the programs (scripts/programs.ts) as esbuild bundles in dist/: central.js (the server, with
+// the SQL migrations copied beside it), streamer.js, demo.js (`npm run demo`, which then starts the
+// other two bundles) and chaos-streamer.js (the fault suite's streamer). Their npm dependencies stay
+// external (see packaging/deb/runtime.ts), so they run from this checkout with `node dist/central.js`.
+// The test suite runs the bundles: compiled once per run instead of by tsx at every process start.
 //   --if-stale   build only when a bundle is missing or one of its source files is newer
 import fs from 'node:fs';
 import path from 'node:path';
 import { bundle } from '../packaging/deb/runtime.ts';
+import { PROGRAMS } from './programs.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 export const DIST = path.join(ROOT, 'dist');
 
-const PROGRAMS = [
-  { workspace: 'server', entry: 'server/src/main.ts', outfile: 'central.js' },
-  { workspace: 'streamer', entry: 'streamer/src/main.ts', outfile: 'streamer.js' },
-  { workspace: '.', entry: 'scripts/demo.ts', outfile: 'demo.js' },
-  // The fault suite's streamer (a test program: its npm packages are the server's).
-  { workspace: 'server', entry: 'chaos/streamer-main.ts', outfile: 'chaos-streamer.js' },
-];
 /** The source files each bundle was built from (esbuild's metafile inputs), for --if-stale. */
 const INPUTS = path.join(DIST, 'inputs.json');
 const MIGRATIONS = 'server/src/db/migrations';

@@ -22,7 +22,8 @@ export class Timings {
   private readonly files = new Map<string, number>();
 
   private readonly cache: string;
-
+  /** Each file's time in earlier runs (from the cache). */
+  private readonly known: Record<string, number> = {};
   private readonly sources: Map<string, string>;
 
   /** `modules`: each test file (from `root`) and the module that runs it. */
@@ -32,19 +33,18 @@ export class Timings {
   ) {
     this.sources = new Map([...modules].map(([source, module]) => [module, source]));
     this.cache = path.join(root, 'node_modules/.cache/central-test-times.json');
+    try {
+      Object.assign(this.known, JSON.parse(fs.readFileSync(this.cache, 'utf8')));
+    } catch {
+      /* no earlier run */
+    }
   }
 
   /** The files, slowest first (as timed by the last run, else by their kind), so that none starts last. */
   order(files: string[]): string[] {
-    let last: Record<string, number> = {};
-    try {
-      last = JSON.parse(fs.readFileSync(this.cache, 'utf8')) as Record<string, number>;
-    } catch {
-      /* no earlier run */
-    }
     const like = (f: string, kinds: RegExp[]) => kinds.some((re) => re.test(f));
     const guess = (f: string) => (like(f, SLOWEST) ? 60_000 : like(f, SLOW) ? 30_000 : 5_000);
-    const cost = (f: string) => (Object.hasOwn(last, f) ? last[f]! : guess(f));
+    const cost = (f: string) => (Object.hasOwn(this.known, f) ? this.known[f]! : guess(f));
     return [...files].sort((a, b) => cost(b) - cost(a) || a.localeCompare(b));
   }
 
@@ -58,15 +58,9 @@ export class Timings {
   }
 
   save(): void {
-    const known: Record<string, number> = {};
-    try {
-      Object.assign(known, JSON.parse(fs.readFileSync(this.cache, 'utf8')));
-    } catch {
-      /* first run */
-    }
-    for (const [file, ms] of this.files) known[file] = Math.round(ms);
+    for (const [file, ms] of this.files) this.known[file] = Math.round(ms);
     fs.mkdirSync(path.dirname(this.cache), { recursive: true });
-    fs.writeFileSync(this.cache, JSON.stringify(known, null, 1));
+    fs.writeFileSync(this.cache, JSON.stringify(this.known, null, 1));
   }
 
   print(): void {

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { openPglite, pgliteDb } from '../server/src/db/pglite.ts';
+import { pgliteDb } from '../server/src/db/pglite.ts';
 import { openPostgres } from '../server/src/db/postgres.ts';
 import type { Db } from '../server/src/db/types.ts';
 import { attachPostgres, findPgBin, startPostgres, type PgServer } from './postgres.ts';
@@ -51,8 +51,9 @@ export function tempDir(prefix = 'central-test-'): string {
  * same database as one archive (`pglite.tar`) that in-process tests load into memory.
  */
 export async function makePgliteTemplate(dir: string): Promise<void> {
-  await (await openPglite(dir)).close();
   const { PGlite } = await import('@electric-sql/pglite');
+  // Central makes the folder its owner's alone (openPglite); a copy keeps the mode.
+  fs.mkdirSync(path.join(dir, 'pglite'), { recursive: true, mode: 0o700 });
   const pg = await PGlite.create(path.join(dir, 'pglite'));
   const dump = await pg.dumpDataDir('none');
   await pg.close();

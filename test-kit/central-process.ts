@@ -5,6 +5,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { after } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { PROGRAMS } from '../scripts/programs.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -18,12 +19,7 @@ if (process.env.NODE_TEST_CONTEXT)
   });
 
 /** The bundle scripts/build.ts makes of each program. */
-const BUNDLES = new Map([
-  ['server/src/main.ts', 'central.js'],
-  ['streamer/src/main.ts', 'streamer.js'],
-  ['scripts/demo.ts', 'demo.js'],
-  ['chaos/streamer-main.ts', 'chaos-streamer.js'],
-]);
+const BUNDLES = new Map(PROGRAMS.map((p) => [p.entry, p.outfile]));
 
 /** `node` arguments that start a program (a path from the repository root). */
 export function programArgs(entry: string): string[] {
