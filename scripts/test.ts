@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { makePgliteTemplate } from '../test-kit/backends.ts';
+import { TEST_NODE_FLAGS } from '../test-kit/central-process.ts';
 import { buildPrograms, DIST, staleReason } from './build.ts';
 import { bundleTests } from './test-bundles.ts';
 import { Timings } from './test-timings.ts';
@@ -91,10 +92,11 @@ const [modules] = await Promise.all([
 ]);
 
 // Every test file runs in its own process (node:test's default; the options here reach it through
-// process.execArgv): plain Node.js with source maps, and a per-test timeout: a test that hangs fails
+// process.execArgv): plain Node.js with source maps, V8 flags for short-lived processes
+// (TEST_NODE_FLAGS), and a per-test timeout: a test that hangs fails
 // by name after 5 minutes, and a whole file is stopped after 10, instead of holding the run until
 // CI's limit.
-process.execArgv.splice(0, Infinity, '--enable-source-maps', '--test-timeout=300000');
+process.execArgv.splice(0, Infinity, ...TEST_NODE_FLAGS, '--enable-source-maps', '--test-timeout=300000');
 Object.assign(process.env, env);
 const timings = new Timings(root, modules);
 const stream = run({
