@@ -13,7 +13,7 @@ interface Finished {
 
 /** Slow by nature (about a minute, then half a minute), started first when no run has timed them. */
 const SLOWEST = [/^chaos\//, /paging\.property/, /startup\.test/, /packaging/, /walkthrough/, /follow\.e2e/];
-const SLOW = [/\.e2e\./, /\.property\./, /contract/, /ui-session/, /layouts/, /media-runner/];
+const SLOW = [/checks\.test/, /\.e2e\./, /\.property\./, /contract/, /ui-session/, /layouts/, /media-runner/];
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`.padStart(8);
 

@@ -33,14 +33,16 @@ const files = (dirs: string[]) =>
   );
 const selected = args.length
   ? args.map((f) => path.relative(root, path.resolve(f)))
-  : files(['server/test', 'streamer/test', 'web/test', 'test-kit/test', 'chaos/test']).sort();
+  : files(['server/test', 'streamer/test', 'web/test', 'test-kit/test', 'chaos/test', 'scripts/test']).sort();
 
 /** Test files run at once: most of a file's time is waiting (timers, media, other processes). */
 const CONCURRENCY = Number(process.env.TEST_CONCURRENCY) || 4;
 
 const env = { ...process.env };
 let stop: () => Promise<void> = async () => {};
-if (!env.CENTRAL_TEST_PG_URL) {
+/** Starts the run's PostgreSQL server (alongside the rest of the set-up below). */
+async function postgres(): Promise<void> {
+  if (env.CENTRAL_TEST_PG_URL) return;
   const { findPgBin, startPostgres } = await import('../test-kit/postgres.ts');
   if (findPgBin()) {
     const pg = await startPostgres();
@@ -89,6 +91,7 @@ const compiled = path.join(root, 'node_modules/.cache/central-tests', String(pro
 const [modules] = await Promise.all([
   bundleTests(root, selected, compiled),
   makePgliteTemplate(env.CENTRAL_TEST_PGLITE_TEMPLATE),
+  postgres(),
 ]);
 
 // Every test file runs in its own process (node:test's default; the options here reach it through

@@ -1,0 +1,30 @@
+// The type check and the linters, as tests of the run: they start alongside the other test files and
+// use the CPU those leave idle while they wait on timers and other processes, and a failure is a failed
+// test with the tool's output. `npm run typecheck` and `npm run lint` run the same commands on their own.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { test } from 'node:test';
+
+const root = path.resolve(import.meta.dirname, '../..');
+
+function npmRun(script: string): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      'npm',
+      ['run', '--silent', script],
+      { cwd: root, maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+        resolve({ code, output: `${stdout}${stderr}` });
+      },
+    );
+  });
+}
+
+for (const script of ['typecheck', 'lint']) {
+  test(`npm run ${script} passes`, async () => {
+    const { code, output } = await npmRun(script);
+    assert.equal(code, 0, `npm run ${script} failed:\n${output}`);
+  });
+}
