@@ -6,9 +6,24 @@ import { FLEET_DEFAULTS } from '../server/src/config-fleet.ts';
 import { migrate, type Db } from '../server/src/db/index.ts';
 import type { Backend } from './backends.ts';
 
-/** Empties every table the API and the loops write (the migrations' own bookkeeping stays). */
-export const RESET_SQL =
-  'TRUNCATE streams, streamers, stream_layouts, stream_layout_history, streamer_status, stream_status, streamer_pulls, central_leases, streamer_stats_history';
+/**
+ * Empties every table the API and the loops write (the migrations' own bookkeeping stays). DELETE,
+ * not TRUNCATE: on the embedded database a TRUNCATE of these tables cost 25 ms of CPU (new files for
+ * each table and index), a DELETE of their few rows 0.3 ms, and suites reset before every test.
+ */
+export const RESET_SQL = [
+  'stream_layout_history',
+  'stream_layouts',
+  'stream_status',
+  'streamer_status',
+  'streamer_pulls',
+  'streamer_stats_history',
+  'central_leases',
+  'streams',
+  'streamers',
+]
+  .map((table) => `DELETE FROM ${table};`)
+  .join(' ');
 
 export const TEST_API_KEY = 'test-api-key-0123456789';
 export const TEST_EDIT_AUTH = { login: 'admin', password: 'admin' };
