@@ -1,6 +1,6 @@
-// The type check and the linters, as tests of the run: they start alongside the other test files and
-// use the CPU those leave idle while they wait on timers and other processes, and a failure is a failed
-// test with the tool's output. `npm run typecheck` and `npm run lint` run the same commands on their own.
+// The type check and the linters, as tests of the run: they start alongside the other test files and,
+// at a lower priority (nice), use the CPU those leave idle while they wait on timers and other
+// processes; a failure is a failed test with the tool's output. `npm run typecheck` and `npm run lint` run the same commands on their own.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
@@ -11,8 +11,8 @@ const root = path.resolve(import.meta.dirname, '../..');
 function npmRun(script: string): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
     execFile(
-      'npm',
-      ['run', '--silent', script],
+      'nice',
+      ['-n', '10', 'npm', 'run', '--silent', script],
       { cwd: root, maxBuffer: 64 * 1024 * 1024 },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
