@@ -1,6 +1,7 @@
 // The whole test suite: starts one PostgreSQL server for every test file to share (each file makes
 // its own databases), then runs node:test over the test files. With CI=true a missing PostgreSQL is
-// an error, not a skip.
+// an error, not a skip. `npm test` starts it with TEST_NODE_FLAGS too (package.json): the embedded
+// database template it makes costs 7.5 s of CPU that way, 11.5 s without.
 import { spawnSync } from 'node:child_process';
 import { run } from 'node:test';
 import { tap } from 'node:test/reporters';
