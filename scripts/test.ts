@@ -1,7 +1,8 @@
 // The whole test suite: starts one PostgreSQL server for every test file to share (each file makes
 // its own databases), then runs node:test over the test files. With CI=true a missing PostgreSQL is
-// an error, not a skip. `npm test` starts it with TEST_NODE_FLAGS too (package.json): the embedded
-// database template it makes costs 7.5 s of CPU that way, 11.5 s without.
+// an error, not a skip. `npm test` starts it with the flag of TEST_NODE_FLAGS too (written out in
+// package.json's test script; keep the two alike): the embedded database template it makes costs 7.5 s
+// of CPU that way, 11.5 s without.
 import { spawnSync } from 'node:child_process';
 import { run } from 'node:test';
 import { tap } from 'node:test/reporters';
@@ -42,15 +43,17 @@ const CONCURRENCY = Number(process.env.TEST_CONCURRENCY) || 4;
 const env = { ...process.env };
 let stop: () => Promise<void> = async () => {};
 /** Starts the run's PostgreSQL server (alongside the rest of the set-up below). */
-async function postgres(): Promise<void> {
-  if (env.CENTRAL_TEST_PG_URL) return;
+let postgres = async (): Promise<void> => {};
+if (!env.CENTRAL_TEST_PG_URL) {
   const { findPgBin, startPostgres } = await import('../test-kit/postgres.ts');
   if (findPgBin()) {
-    const pg = await startPostgres();
-    env.CENTRAL_TEST_PG_URL = pg.adminUrl;
-    env.CENTRAL_TEST_PG_CERT = pg.certFile;
-    stop = () => pg.stop();
-    console.log(`# PostgreSQL ${pg.version} for the tests on 127.0.0.1:${pg.port}`);
+    postgres = async () => {
+      const pg = await startPostgres();
+      env.CENTRAL_TEST_PG_URL = pg.adminUrl;
+      env.CENTRAL_TEST_PG_CERT = pg.certFile;
+      stop = () => pg.stop();
+      console.log(`# PostgreSQL ${pg.version} for the tests on 127.0.0.1:${pg.port}`);
+    };
   } else if (env.CI === 'true') {
     console.error(
       'CI=true but PostgreSQL (initdb, pg_ctl) is not installed: run .ci/run or apt-get install postgresql',

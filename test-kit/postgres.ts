@@ -82,6 +82,8 @@ export async function startPostgres(opts: PgServerOptions = {}): Promise<PgServe
       ? ['runuser', ['-u', 'postgres', '--', path.join(bin, cmd), ...args]]
       : [path.join(bin, cmd), args];
   const run = (cmd: string, args: string[]) => execFileSync(...asOwner(cmd, args), { stdio: 'pipe' });
+  // initdb and the start take seconds: asynchronous, so that the test runner's other set-up goes on.
+  const runAsync = (cmd: string, args: string[]) => execFileAsync(...asOwner(cmd, args));
   const password = randomBytes(12).toString('hex');
   const data = path.join(dir, 'data');
   fs.writeFileSync(path.join(dir, 'pw'), password);
@@ -89,7 +91,7 @@ export async function startPostgres(opts: PgServerOptions = {}): Promise<PgServe
   fs.chmodSync(path.join(dir, 'server.key'), 0o600);
   fs.chmodSync(dir, 0o755);
   if (asRoot) execFileSync('chown', ['-R', 'postgres:postgres', dir]);
-  run('initdb', [
+  await runAsync('initdb', [
     '-D',
     data,
     '-U',
@@ -128,7 +130,7 @@ export async function startPostgres(opts: PgServerOptions = {}): Promise<PgServe
     '60',
     action,
   ];
-  run('pg_ctl', pgCtl('start'));
+  await runAsync('pg_ctl', pgCtl('start'));
   const adminUrl = `postgres://central_admin:${password}@127.0.0.1:${port}/postgres?sslmode=disable`;
   let stopped = false;
   const stopServer = (wait: boolean) => {
