@@ -100,9 +100,8 @@ const [modules] = await Promise.all([
 
 // Every test file runs in its own process (node:test's default; the options here reach it through
 // process.execArgv): plain Node.js with source maps, V8 flags for short-lived processes
-// (TEST_NODE_FLAGS), and a per-test timeout: a test that hangs fails
-// by name after 5 minutes, and a whole file is stopped after 10, instead of holding the run until
-// CI's limit.
+// (TEST_NODE_FLAGS), and a per-test timeout: a test that hangs fails by name after 5 minutes, and a
+// whole file is stopped after 10, instead of holding the run until CI's limit.
 process.execArgv.splice(0, Infinity, ...TEST_NODE_FLAGS, '--enable-source-maps', '--test-timeout=300000');
 Object.assign(process.env, env);
 const timings = new Timings(root, modules);
